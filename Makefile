@@ -1,0 +1,44 @@
+# Two commands: `make serve` (set up and run the main job) and `make test` (set up and test).
+# Both create .venv if missing and install what they need, bundled models included.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The shared data sets live beside the checkout; tests that need them skip without them.
+EARFUL_DATA ?= $(if $(wildcard $(CURDIR)/../shared/data),$(abspath $(CURDIR)/../shared/data),)
+export EARFUL_DATA
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup serve test lint typecheck unit clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml requirements.txt
+	$(PY) -m pip install --upgrade pip
+	# torch first and pinned: the CPU wheel; a bare `torch` would pull a multi-GB CUDA build.
+	$(PY) -m pip install "torch==2.13.0"
+	$(PY) -m pip install -e ".[all,dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+serve: setup
+	$(PY) -m earful analyze samples/jfk.flac --out outputs/analysis
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache
