@@ -15,17 +15,33 @@ ROOT = Path(__file__).resolve().parents[1]
 CELLS: list[tuple[str, str]] = [
     ("md", "# Audio processing basics\n\nA walk through `earful.audio` on a real recording: "
            "J. F. Kennedy's 1961 inaugural address (public domain), `samples/jfk.flac`."),
-    ("code", "from pathlib import Path\n\nimport matplotlib\nmatplotlib.use('Agg')\n"
-             "import numpy as np\nfrom IPython.display import Audio as Play, Image, display\n\n"
-             "from earful.audio import (add_noise, decode, mel_spectrogram, mfcc, resample,\n"
-             "                          snr_db, spectrogram, time_stretch)\n"
-             "from earful.audio.plots import figure_png, plot_feature, plot_waveform\n\n"
-             "def show(fig):\n    display(Image(figure_png(fig)))\n\n"
-             "ROOT = Path.cwd() if (Path.cwd() / 'samples').exists() else Path.cwd().parent\n"
-             "clip = decode(ROOT / 'samples' / 'jfk.flac', sample_rate=16000)\n"
-             "y, sr = clip.samples, clip.sample_rate\n"
-             "print(f'{clip.duration:.2f} s; source {clip.source_sample_rate} Hz, "
-             "{clip.source_channels} channels; now mono at {sr} Hz')"),
+    ("code", """from pathlib import Path
+
+from IPython.display import Audio as Play
+from IPython.display import Image, display
+
+from earful.audio import (
+    add_noise,
+    decode,
+    mel_spectrogram,
+    mfcc,
+    resample,
+    snr_db,
+    spectrogram,
+    time_stretch,
+)
+from earful.audio.plots import figure_png, plot_feature, plot_waveform
+
+
+def show(fig):
+    display(Image(figure_png(fig)))
+
+
+ROOT = Path.cwd() if (Path.cwd() / "samples").exists() else Path.cwd().parent
+clip = decode(ROOT / "samples" / "jfk.flac", sample_rate=16000)
+y, sr = clip.samples, clip.sample_rate
+print(f"{clip.duration:.2f} s; source {clip.source_sample_rate} Hz, "
+      f"{clip.source_channels} channels; now mono at {sr} Hz")"""),
     ("md", "## Waveform\nThe waveform is air pressure against time. Loud syllables are tall, "
            "pauses are flat; it says little about *which* sounds were spoken."),
     ("code", "show(plot_waveform(y, sr, 'JFK, 16 kHz mono'))\ndisplay(Play(y, rate=sr))"),
