@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in _registrars():
         register(sub)
+    # Accept -v/-q after the subcommand too; SUPPRESS keeps the top-level value otherwise.
+    for child in sub.choices.values():
+        child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                           help="debug logging")
+        child.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                           help="warnings and errors only")
     return parser
 
 

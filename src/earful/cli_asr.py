@@ -1,3 +1,126 @@
-"""Subcommands (filled in by their issues)."""
+"""``earful transcribe`` and ``earful eval-asr``."""
 
-REGISTRARS: list = []
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from earful.asr.options import ENGINES, TranscribeOptions
+from earful.asr.writers import WRITERS
+
+if TYPE_CHECKING:
+    from earful.asr.batch import Job
+    from earful.asr.result import Transcript
+
+logger = logging.getLogger("earful")
+
+
+def _add_decode_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="tiny.en (default), base, a hub name or a folder")
+    p.add_argument("--engine", choices=ENGINES, default=None, help="ASR engine")
+    p.add_argument("--language", default=None, help="language code; default: detect")
+    p.add_argument("--beam-size", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=1,
+                   help="windows decoded together (faster-whisper batched pipeline when > 1)")
+    p.add_argument("--no-vad", action="store_true", help="do not skip non-speech with Silero VAD")
+    p.add_argument("--prompt", default=None, help="initial prompt (vocabulary, style)")
+    p.add_argument("--device", default=None, help="cpu, cuda or auto")
+    p.add_argument("--compute-type", default=None, help="int8 (default), float32, float16...")
+
+
+def options_from_args(args: argparse.Namespace, **extra: object) -> TranscribeOptions:
+    """Build options from CLI arguments, falling back to the settings' defaults."""
+    from earful.config import get_settings
+
+    s = get_settings()
+    return TranscribeOptions(
+        model=args.model or s.asr_model, engine=args.engine or s.asr_engine,
+        device=args.device or s.asr_device, compute_type=args.compute_type or s.asr_compute_type,
+        cpu_threads=s.asr_cpu_threads, language=args.language, beam_size=args.beam_size,
+        batch_size=args.batch_size, vad=not args.no_vad, initial_prompt=args.prompt,
+        **extra)  # type: ignore[arg-type]
+
+
+def _cmd_transcribe(args: argparse.Namespace) -> int:
+    from earful.asr.batch import describe_failures, expand_inputs, run_batch
+    from earful.asr.writers import render
+
+    opts = options_from_args(args, word_timestamps=args.word_timestamps)
+    out_dir = Path(args.output_dir) if args.output_dir else None
+
+    def show(job: Job, result: Transcript) -> None:
+        if out_dir is None:
+            sys.stdout.write(render(result, args.format))
+            sys.stdout.flush()
+
+    summary = run_batch(expand_inputs(args.paths), opts, fmt=args.format, output_dir=out_dir,
+                        skip_existing=args.skip_existing, on_result=show,
+                        progress=not args.quiet)
+    logger.info("%s", summary.line())
+    if summary.failed:
+        logger.error("%d file(s) failed:\n%s", len(summary.failed), describe_failures(summary))
+        return 1
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from earful.asr.evaluate import evaluate, plot_wer_curve, read_manifest
+    from earful.audio.plots import save_figure
+
+    opts = options_from_args(args)
+    rows = read_manifest(args.manifest)
+    if args.limit:
+        rows = rows[: args.limit]
+    conditions: list[float | None] = [None]
+    if args.snr:
+        conditions += [float(x) for x in args.snr.split(",")]
+    reports = [evaluate(rows, opts, snr, normaliser=args.normaliser, progress=not args.quiet)
+               for snr in conditions]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        clean = reports[0]
+        for u in clean.utterances:
+            print(f"{100 * u.wer:6.1f}%  {Path(u.file).name}\n    REF: {u.reference}\n"
+                  f"    HYP: {u.hypothesis}")
+        print(f"\n{'condition':>10}  {'WER':>7}  {'CER':>7}  files  RTF")
+        for r in reports:
+            cond = "clean" if r.snr_db is None else f"{r.snr_db:g} dB"
+            d = r.to_dict()
+            print(f"{cond:>10}  {100 * r.scores.wer:6.2f}%  {100 * r.scores.cer:6.2f}%  "
+                  f"{len(r.utterances):5d}  {d['real_time_factor']}")
+    if args.snr and args.plot:
+        save_figure(plot_wer_curve(reports, f"WER against SNR ({opts.model})"), args.plot)
+        logger.info("wrote %s", args.plot)
+    return 1 if any(r.failed for r in reports) else 0
+
+
+def _add_transcribe(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("transcribe", help="transcribe files, folders or globs")
+    p.add_argument("paths", nargs="+", help="audio files, folders (recursive) or glob patterns")
+    p.add_argument("--format", choices=sorted(WRITERS), default="txt")
+    p.add_argument("--output-dir", default=None, help="write <stem>.<format> files here")
+    p.add_argument("--word-timestamps", action="store_true")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="leave inputs whose output file already exists")
+    _add_decode_options(p)
+    p.set_defaults(handler=_cmd_transcribe)
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval-asr", help="WER/CER against a TSV manifest (file, text)")
+    p.add_argument("manifest", help="TSV with 'file' and 'text' columns")
+    p.add_argument("--snr", default=None, help="also evaluate at these SNRs, e.g. 20,10,5,0")
+    p.add_argument("--plot", default="wer_vs_snr.png", help="PNG for the WER-vs-SNR curve")
+    p.add_argument("--normaliser", choices=("english", "basic", "none"), default="english")
+    p.add_argument("--limit", type=int, default=0, help="only the first N rows")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    _add_decode_options(p)
+    p.set_defaults(handler=_cmd_eval)
+
+
+REGISTRARS = [_add_transcribe, _add_eval]

@@ -9,8 +9,10 @@ reported as :class:`~earful.errors.AudioDecodeError` naming the input and the re
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -67,7 +69,12 @@ def _read_soundfile(data: str | io.BytesIO) -> tuple[np.ndarray, int]:
     return samples.T, int(rate)
 
 
-def _read_pyav(data: str | io.BytesIO) -> tuple[np.ndarray, int]:
+def iter_pyav(data: str | io.BytesIO) -> Iterator[tuple[np.ndarray, int]]:
+    """Decode with FFmpeg, yielding ``(channels x samples, rate)`` float32 frames.
+
+    Encoders pad the last frame (AAC: up to 1024 samples); when the container states the
+    true length, that padding is dropped so every format decodes to the same duration.
+    """
     import av  # imported lazily: PyAV loads the FFmpeg libraries
 
     with av.open(data, mode="r") as container:
@@ -76,23 +83,31 @@ def _read_pyav(data: str | io.BytesIO) -> tuple[np.ndarray, int]:
         stream = container.streams.audio[0]
         # Planar float keeps one row per channel whatever the codec's native sample format.
         resampler = av.AudioResampler(format="fltp")
-        chunks: list[np.ndarray] = []
-        rate = 0
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                rate = out.sample_rate
-                chunks.append(out.to_ndarray())
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray())
-        stated = _stated_samples(stream, rate)
+        held: tuple[np.ndarray, int] | None = None  # one frame behind, to trim the last
+        total = 0
+        frames = (out for frame in container.decode(stream) for out in resampler.resample(frame))
+        for out in itertools.chain(frames, resampler.resample(None)):
+            if held is not None:
+                yield held
+            held = (out.to_ndarray().astype(np.float32, copy=False), out.sample_rate)
+            total += out.samples
+        if held is None:
+            return
+        stated = _stated_samples(stream, held[1])
+        if stated and 0 < total - stated <= min(2048, held[0].shape[1]):
+            held = (held[0][:, : held[0].shape[1] - (total - stated)], held[1])
+        yield held
+
+
+def _read_pyav(data: str | io.BytesIO) -> tuple[np.ndarray, int]:
+    chunks: list[np.ndarray] = []
+    rate = 0
+    for samples, frame_rate in iter_pyav(data):
+        chunks.append(samples)
+        rate = frame_rate
     if not chunks or rate <= 0:
         raise ValueError("no audio frames could be decoded")
-    samples = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
-    # Encoders pad the last frame (AAC: up to 1024 samples); when the container states the
-    # true length, drop that padding so every format decodes to the same duration.
-    if stated and 0 < samples.shape[1] - stated <= 2048:
-        samples = samples[:, :stated]
-    return samples, rate
+    return np.concatenate(chunks, axis=1), rate
 
 
 def _stated_samples(stream: object, rate: int) -> int | None:

@@ -1,0 +1,121 @@
+"""The faster-whisper engine: CTranslate2 Whisper with Silero VAD.
+
+``load_faster_whisper`` is the registry loader; ``transcribe_faster_whisper`` turns one
+array of 16 kHz audio into a :class:`~earful.asr.result.Transcript`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from earful.asr.guard import drop_hallucinations, pad_short
+from earful.asr.options import TranscribeOptions
+from earful.asr.result import Segment, Transcript, Word
+from earful.config import get_settings
+from earful.errors import DependencyMissingError, ModelNotAvailableError
+from earful.models import registry
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+
+
+def load_faster_whisper(model: str, device: str = "cpu", compute_type: str = "int8",
+                        cpu_threads: int = 0) -> Any:
+    """Load a faster-whisper model from a local folder or (with internet) the hub."""
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as e:
+        raise DependencyMissingError("faster-whisper", "asr", "the faster-whisper engine") from e
+    try:
+        return WhisperModel(model, device=device, compute_type=compute_type,
+                            cpu_threads=cpu_threads)
+    except Exception as e:
+        raise ModelNotAvailableError(
+            f"cannot load faster-whisper model '{model}': {e}. Bundled models: tiny.en, base; "
+            "any other name is downloaded from the Hugging Face hub, which needs internet "
+            "(or pass a local CTranslate2 model folder)") from e
+
+
+def get_model(opts: TranscribeOptions) -> Any:
+    """The cached faster-whisper model for these options."""
+    from earful.asr.bundled import resolve_model
+
+    path = resolve_model(opts.model, get_settings().cache_dir)
+    return registry.get("asr.faster-whisper", model=path, device=opts.device,
+                        compute_type=opts.compute_type, cpu_threads=opts.cpu_threads)
+
+
+def _decode_kwargs(opts: TranscribeOptions) -> dict[str, Any]:
+    return {
+        "language": opts.language,
+        "task": opts.task,
+        "beam_size": opts.beam_size,
+        "word_timestamps": opts.word_timestamps,
+        "initial_prompt": opts.initial_prompt,
+        "no_speech_threshold": opts.no_speech_threshold,
+        "log_prob_threshold": opts.log_prob_threshold,
+        "vad_filter": opts.vad,
+    }
+
+
+def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
+                              model: Any | None = None) -> Transcript:
+    """Transcribe mono 16 kHz float32 audio.
+
+    Args:
+        audio: The samples.
+        opts: Decoding options.
+        model: A loaded ``WhisperModel``; by default the registry's.
+
+    Returns:
+        The transcript, with times relative to the start of ``audio``.
+    """
+    model = model or get_model(opts)
+    duration = len(audio) / SAMPLE_RATE
+    padded, offset = pad_short(audio, SAMPLE_RATE, opts.min_window_seconds)
+    kwargs = _decode_kwargs(opts)
+    kwargs["without_timestamps"] = duration <= opts.single_segment_seconds
+    if opts.batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(model)
+        raw_segments, info = pipeline.transcribe(padded, batch_size=opts.batch_size, **kwargs)
+    else:
+        raw_segments, info = model.transcribe(padded, **kwargs)
+    segments = [_convert(i, s, offset, duration) for i, s in enumerate(raw_segments)]
+    kept = drop_hallucinations(segments) if opts.hallucination_guard else segments
+    return Transcript(
+        text=" ".join(s.text for s in kept).strip(),
+        language=info.language,
+        language_probability=round(float(info.language_probability), 4),
+        duration=round(duration, 3),
+        segments=kept,
+        model=opts.model,
+        engine="faster-whisper",
+        dropped_segments=len(segments) - len(kept),
+    )
+
+
+def _clamp(t: float, offset: float, duration: float) -> float:
+    return round(min(max(float(t) - offset, 0.0), duration), 3)
+
+
+def _convert(index: int, seg: Any, offset: float, duration: float) -> Segment:
+    words = None
+    if seg.words is not None:
+        words = [Word(_clamp(w.start, offset, duration), _clamp(w.end, offset, duration),
+                      w.word, round(float(w.probability), 4)) for w in seg.words]
+    return Segment(
+        id=index,
+        start=_clamp(seg.start, offset, duration),
+        end=_clamp(seg.end, offset, duration),
+        text=seg.text.strip(),
+        avg_logprob=round(float(seg.avg_logprob), 4),
+        no_speech_prob=round(float(seg.no_speech_prob), 4),
+        compression_ratio=round(float(seg.compression_ratio), 4),
+        words=words,
+    )

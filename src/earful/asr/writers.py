@@ -1,0 +1,74 @@
+"""Render transcripts as txt, json, srt, vtt or tsv, and write them atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from earful.asr.result import Transcript
+from earful.errors import InvalidOptionError
+from earful.fsutil import atomic_write
+
+
+def _timestamp(seconds: float, sep: str) -> str:
+    ms = round(seconds * 1000)
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def to_txt(t: Transcript) -> str:
+    """Plain text, one segment per line."""
+    return "".join(f"{s.text}\n" for s in t.segments) if t.segments else ""
+
+
+def to_json(t: Transcript) -> str:
+    """The full result as JSON."""
+    return json.dumps(t.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_srt(t: Transcript) -> str:
+    """SubRip subtitles."""
+    return "".join(
+        f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{s.text}\n\n"
+        for i, s in enumerate(t.segments, start=1))
+
+
+def to_vtt(t: Transcript) -> str:
+    """WebVTT subtitles."""
+    return "WEBVTT\n\n" + "".join(
+        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text}\n\n"
+        for s in t.segments)
+
+
+def to_tsv(t: Transcript) -> str:
+    """Tab-separated start, end (integer milliseconds, as openai-whisper writes) and text."""
+    rows = ["start\tend\ttext"] + [
+        f"{round(s.start * 1000)}\t{round(s.end * 1000)}\t{s.text.replace(chr(9), ' ')}"
+        for s in t.segments]
+    return "\n".join(rows) + "\n"
+
+
+WRITERS: dict[str, Callable[[Transcript], str]] = {
+    "txt": to_txt, "json": to_json, "srt": to_srt, "vtt": to_vtt, "tsv": to_tsv,
+}
+
+
+def render(t: Transcript, fmt: str) -> str:
+    """Render ``t`` in format ``fmt`` (one of :data:`WRITERS`)."""
+    try:
+        return WRITERS[fmt](t)
+    except KeyError as e:
+        raise InvalidOptionError(f"unknown format {fmt!r}; choose from {', '.join(WRITERS)}",
+                                 ) from e
+
+
+def write_transcript(t: Transcript, path: str | os.PathLike[str], fmt: str) -> Path:
+    """Write ``t`` to ``path`` via a temporary file, so no half file is ever visible."""
+    dest = Path(path)
+    with atomic_write(dest) as fh:
+        fh.write(render(t, fmt))
+    return dest

@@ -1,0 +1,141 @@
+"""Transcription with the real bundled Whisper models on real audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from earful.asr.bundled import BASE_MODEL_BYTES, resolve_model
+from earful.asr.evaluate import get_normaliser, score
+from earful.asr.options import TranscribeOptions
+from earful.asr.transcribe import transcribe, transcribe_file
+from earful.audio.io import load_audio, save_audio
+from earful.audio.transforms import add_noise, pink_noise, white_noise
+from earful.errors import AudioDecodeError, InvalidOptionError
+
+NORM = get_normaliser("english")
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return score([reference], [hypothesis], NORM).wer
+
+
+@pytest.fixture(scope="module")
+def jfk_ref(test_data: Path) -> str:
+    return (test_data / "jfk.txt").read_text()
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "ogg", "opus", "m4a", "webm"])
+def test_every_format_transcribes(test_data: Path, jfk_ref: str, fmt: str) -> None:
+    result = transcribe_file(test_data / f"jfk.{fmt}")
+    assert wer(jfk_ref, result.text) <= 0.05
+    assert result.language == "en" and result.duration == pytest.approx(11.0, abs=0.01)
+    assert result.segments and all(0 <= s.start <= s.end <= 11.0 for s in result.segments)
+
+
+def test_word_timestamps_are_ordered_and_inside_the_clip(test_data: Path) -> None:
+    result = transcribe_file(test_data / "jfk.flac", TranscribeOptions(word_timestamps=True))
+    words = [w for s in result.segments for w in (s.words or [])]
+    assert len(words) >= 20
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start <= w.end <= result.duration and 0 <= w.probability <= 1
+               for w in words)
+    assert "words" in result.to_dict()["segments"][0]
+
+
+@pytest.mark.parametrize("seconds", [3, 8])
+@pytest.mark.parametrize("vad", [True, False])
+@pytest.mark.parametrize("kind", ["silence", "white", "pink", "recorded"])
+def test_silence_and_noise_give_empty_transcripts(test_data: Path, kind: str, vad: bool,
+                                                  seconds: int) -> None:
+    n = seconds * 16000
+    audio = {
+        "silence": np.zeros(n, np.float32),
+        "white": 0.05 * white_noise(n, 1),
+        "pink": 0.1 * pink_noise(n, 1),
+        "recorded": np.resize(load_audio(test_data / "background_noise.wav"), n),
+    }[kind]
+    result = transcribe(audio, TranscribeOptions(vad=vad))
+    assert result.text == "" and result.segments == []
+
+
+def test_guard_is_what_removes_hallucinations_without_vad() -> None:
+    # The checks above could pass by luck; show the raw model does hallucinate on longer
+    # silence and noise (decoded with timestamps), and that the guard is what removes it.
+    for audio in (np.zeros(8 * 16000, np.float32), 0.1 * pink_noise(8 * 16000, 1)):
+        raw = transcribe(audio, TranscribeOptions(vad=False, hallucination_guard=False))
+        guarded = transcribe(audio, TranscribeOptions(vad=False))
+        assert raw.text != "" and guarded.text == "" and guarded.dropped_segments >= 1
+
+
+def test_isolated_digit(test_data: Path) -> None:
+    result = transcribe_file(test_data / "digit_7.wav")
+    assert NORM(result.text) == "7"
+    assert result.duration == pytest.approx(0.4285, abs=1e-3)
+    assert all(s.end <= result.duration for s in result.segments)
+
+
+def test_noisy_speech_still_transcribes(test_data: Path, jfk_ref: str) -> None:
+    noisy = add_noise(load_audio(test_data / "jfk.wav"), 10, "pink", seed=0)
+    assert wer(jfk_ref, transcribe(noisy).text) <= 0.2
+
+
+def test_long_audio_is_chunked_at_quiet_points(test_data: Path, tmp_path: Path,
+                                               jfk_ref: str) -> None:
+    one = load_audio(test_data / "jfk.wav")
+    gap = np.zeros(16000, np.float32)
+    long = np.concatenate([np.concatenate([one, gap])] * 8)  # 96 s
+    path = save_audio(tmp_path / "long.flac", long, 16000)
+    result = transcribe_file(path, TranscribeOptions(chunk_seconds=60))
+    assert result.duration == pytest.approx(96.0, abs=0.01)
+    assert wer(" ".join([jfk_ref] * 8), result.text) <= 0.1
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts) and starts[-1] > 80
+    assert [s.id for s in result.segments] == list(range(len(result.segments)))
+
+
+def test_batched_pipeline_matches_sequential(test_data: Path, jfk_ref: str) -> None:
+    one = load_audio(test_data / "jfk.wav")
+    audio = np.concatenate([one, np.zeros(8000, np.float32)] * 4)
+    batched = transcribe(audio, TranscribeOptions(batch_size=4))
+    assert wer(" ".join([jfk_ref] * 4), batched.text) <= 0.1
+
+
+def test_base_model_is_assembled_once_and_detects_language(tmp_path: Path, test_data: Path,
+                                                           ) -> None:
+    folder = Path(resolve_model("base", tmp_path))
+    model_bin = folder / "model.bin"
+    assert model_bin.stat().st_size == BASE_MODEL_BYTES
+    mtime = model_bin.stat().st_mtime_ns
+    assert Path(resolve_model("base", tmp_path)) == folder
+    assert model_bin.stat().st_mtime_ns == mtime  # not rebuilt
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".base-")]
+    result = transcribe(load_audio(test_data / "jfk.wav"),
+                        TranscribeOptions(model=str(folder), beam_size=1))
+    assert result.language == "en" and (result.language_probability or 0) > 0.5
+
+
+def test_truncated_base_assembly_is_redone(tmp_path: Path) -> None:
+    folder = Path(resolve_model("base", tmp_path))
+    with open(folder / "model.bin", "r+b") as fh:
+        fh.truncate(1000)
+    assert (Path(resolve_model("base", tmp_path)) / "model.bin").stat().st_size == \
+        BASE_MODEL_BYTES
+
+
+def test_bad_file_raises_typed_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00")
+    with pytest.raises(AudioDecodeError, match=r"bad\.wav"):
+        transcribe_file(bad)
+
+
+@pytest.mark.parametrize("change", [{"engine": "nope"}, {"beam_size": 0}, {"batch_size": 0},
+                                    {"task": "summarise"}, {"chunk_seconds": 5},
+                                    {"language": "english-please"}])
+def test_options_are_validated(change: dict) -> None:
+    with pytest.raises(InvalidOptionError):
+        TranscribeOptions(**change)
