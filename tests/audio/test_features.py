@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import tone
 
 from earful.audio.analyze import analyze
 from earful.audio.features import (
@@ -20,6 +19,7 @@ from earful.audio.features import (
     spectrogram,
 )
 from earful.errors import InvalidOptionError
+from tests.conftest import tone
 
 
 def test_spectrogram_peak_bin_is_the_tone() -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import dominant_frequency, tone
 
 from earful.audio import transforms as tr
 from earful.audio.io import load_audio
 from earful.errors import InvalidOptionError
+from tests.conftest import dominant_frequency, tone
 
 
 @pytest.mark.parametrize("noise", ["white", "pink", "recording"])

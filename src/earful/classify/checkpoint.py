@@ -1,0 +1,64 @@
+"""Self-describing checkpoints: weights plus everything needed to use and trust them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from earful import __version__
+from earful.classify.augment import AugmentConfig
+from earful.classify.features import FeatureConfig
+from earful.classify.model import AudioCNN, ModelConfig
+from earful.errors import CheckpointError
+
+FORMAT = "earful-classifier/1"
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: AudioCNN, *, labels: list[str],
+                    features: FeatureConfig, augment: AugmentConfig,
+                    background: list[str], extra: dict[str, Any]) -> Path:
+    """Write weights and metadata atomically (temp file, then rename)."""
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "earful_version": __version__,
+        "model_config": asdict(model.cfg),
+        "labels": labels,
+        "background_labels": background,
+        "feature_config": asdict(features),
+        "augment_config": asdict(augment),
+        **extra,
+        "state_dict": model.state_dict(),
+    }
+    tmp = dest.with_name(f".{dest.name}.part")
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[AudioCNN, dict[str, Any]]:
+    """Load a checkpoint; returns the model (in eval mode) and its metadata."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"checkpoint not found: {p}")
+    try:
+        payload = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"cannot read checkpoint {p}: {e}") from e
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{p} is not an earful classifier checkpoint ({FORMAT})")
+    try:
+        model = AudioCNN(ModelConfig(**payload["model_config"]))
+        model.load_state_dict(payload.pop("state_dict"))
+    except Exception as e:
+        raise CheckpointError(f"checkpoint {p} does not match its model config: {e}") from e
+    model.eval()
+    return model, payload

@@ -1,0 +1,38 @@
+"""Score any checkpoint on any data set split."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from earful.classify.checkpoint import load_checkpoint
+from earful.classify.data import Example
+from earful.classify.features import FeatureConfig, compute_features
+from earful.classify.metrics import classification_report
+from earful.classify.train import predict, write_reports
+from earful.errors import DatasetError
+
+
+def evaluate_checkpoint(checkpoint: str | os.PathLike[str], examples: list[Example],
+                        split: str, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class scores and a confusion matrix, written to ``out_dir``.
+
+    Labels the checkpoint does not know are an error rather than silently skipped.
+    """
+    model, meta = load_checkpoint(checkpoint)
+    labels: list[str] = meta["labels"]
+    chosen = examples if split == "all" else [e for e in examples if e.split == split]
+    if not chosen:
+        raise DatasetError(f"the {split} split is empty")
+    unknown = sorted({e.label for e in chosen} - set(labels))
+    if unknown:
+        raise DatasetError(f"labels not in the checkpoint: {', '.join(unknown)}")
+    power = compute_features(chosen, FeatureConfig(**meta["feature_config"]))
+    y = np.array([labels.index(e.label) for e in chosen])
+    report = classification_report(y, predict(model, power).argmax(1), labels)
+    write_reports(Path(out_dir), {"split": split, "checkpoint": str(checkpoint), **report},
+                  report)
+    return report
