@@ -27,7 +27,7 @@ $(STAMP): $(PY) pyproject.toml requirements.txt
 setup: $(STAMP)
 
 serve: setup
-	$(PY) -m earful analyze samples/jfk.flac --out outputs/analysis
+	$(PY) -m earful serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     workers: int = Field(default=1, description="Concurrent inference jobs in the service.")
     queue_size: int = Field(default=8, description="Requests allowed to wait for a worker.")
+    asr_models: list[str] = Field(default_factory=lambda: ["tiny.en", "base"],
+                                  description="Model names clients may request (never paths).")
+    temp_dir: Path | None = Field(default=None, description="Where uploads are staged.")
+    preload: bool = Field(default=True, description="Load the default models at start-up.")
+    timeout_base_seconds: float = Field(default=30.0, description="Fixed part of a timeout.")
+    timeout_per_audio_second: float = Field(default=2.0,
+                                            description="Timeout added per second of audio.")
+    host: str = Field(default="127.0.0.1", description="Address `earful serve` binds.")
+    port: int = Field(default=8000, description="Port `earful serve` listens on.")
 
 
 @lru_cache(maxsize=1)

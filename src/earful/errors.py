@@ -84,3 +84,43 @@ class CheckpointError(EarfulError):
     """A checkpoint file is missing, corrupt, or from an incompatible version."""
 
     kind = "checkpoint_error"
+
+
+class PayloadTooLargeError(EarfulError):
+    """An upload is larger than the configured limit."""
+
+    kind = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(EarfulError):
+    """An upload's declared content type is not audio."""
+
+    kind = "unsupported_media_type"
+
+
+class QueueFullError(EarfulError):
+    """Every worker is busy and the waiting queue is full; try again shortly."""
+
+    kind = "queue_full"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RequestTimeoutError(EarfulError):
+    """Inference took longer than the request's time budget."""
+
+    kind = "timeout"
+
+
+class NotFoundError(EarfulError):
+    """A named resource (voice, output) does not exist."""
+
+    kind = "not_found"
+
+
+class AuthenticationError(EarfulError):
+    """A missing or wrong API key."""
+
+    kind = "unauthorized"

@@ -15,7 +15,7 @@ from earful.asr.guard import drop_hallucinations, pad_short
 from earful.asr.options import TranscribeOptions
 from earful.asr.result import Segment, Transcript, Word
 from earful.config import get_settings
-from earful.errors import DependencyMissingError, ModelNotAvailableError
+from earful.errors import DependencyMissingError, InvalidOptionError, ModelNotAvailableError
 from earful.models import registry
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,13 @@ def get_model(opts: TranscribeOptions) -> Any:
                         compute_type=opts.compute_type, cpu_threads=opts.cpu_threads)
 
 
+def _check_language(code: str | None) -> None:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if code is not None and code not in _LANGUAGE_CODES:
+        raise InvalidOptionError(f"unknown language code '{code}'")
+
+
 def _decode_kwargs(opts: TranscribeOptions) -> dict[str, Any]:
     return {
         "language": opts.language,
@@ -75,6 +82,7 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
         The transcript, with times relative to the start of ``audio``.
     """
     model = model or get_model(opts)
+    _check_language(opts.language)
     duration = len(audio) / SAMPLE_RATE
     padded, offset = pad_short(audio, SAMPLE_RATE, opts.min_window_seconds)
     kwargs = _decode_kwargs(opts)

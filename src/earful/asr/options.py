@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,7 +75,7 @@ class TranscribeOptions:
              "single_segment_seconds must be in [0, 30]"),
             (self.chunk_seconds >= 60.0, "chunk_seconds must be at least 60"),
             (self.cpu_threads >= 0, "cpu_threads must be >= 0"),
-            (self.language is None or 2 <= len(self.language) <= 5,
+            (self.language is None or re.fullmatch(r"[a-z]{2,3}", self.language) is not None,
              f"language must be a code like 'en', got {self.language!r}"),
         ]
         for ok, message in checks:

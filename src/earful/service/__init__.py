@@ -1,0 +1,1 @@
+"""The FastAPI speech service."""

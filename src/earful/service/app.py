@@ -1,0 +1,52 @@
+"""The FastAPI application: ``create_app(settings)`` builds it; ``earful serve`` runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from earful import __version__
+from earful.config import Settings, get_settings
+from earful.service import errors
+from earful.service.core import Service
+from earful.service.middleware import ApiKey, BodyLimit, RequestContext
+from earful.service.routes import router
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service app from ``settings`` (default: the environment's)."""
+    settings = settings or get_settings()
+    svc = Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.preload:
+            # Off the event loop, so /health answers while models load.
+            loop = asyncio.get_running_loop()
+            app.state.preloading = loop.run_in_executor(None, svc.preload)
+        yield
+        svc.pool.shutdown()
+
+    app = FastAPI(title="earful", version=__version__, lifespan=lifespan,
+                  description="Offline speech service: transcription (Whisper), keyword "
+                              "classification, OpenAI-compatible audio routes.")
+    app.state.service = svc
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(router)
+    # Middleware added last runs first: context (id, log, metrics) wraps everything.
+    app.add_middleware(BodyLimit, max_bytes=svc.max_upload_bytes)
+    if settings.api_key:
+        app.add_middleware(ApiKey, key=settings.api_key, open_paths=frozenset({"/health"}))
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["*"])
+    app.add_middleware(RequestContext, metrics=svc.metrics)
+    return app

@@ -1,0 +1,90 @@
+"""The one place where errors become HTTP responses.
+
+Every error body has the same shape, ``{"error": {"type", "message", "request_id"}}``
+(compatible with OpenAI clients, which read ``error.message``). Domain failures are typed
+:class:`~earful.errors.EarfulError` subclasses mapped to status codes here; routes never build
+HTTP errors by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from earful import errors as e
+
+logger = logging.getLogger(__name__)
+
+#: Most specific first: the first matching class decides the status.
+STATUS: list[tuple[type[e.EarfulError], int]] = [
+    (e.AuthenticationError, 401),
+    (e.NotFoundError, 404),
+    (e.PayloadTooLargeError, 413),
+    (e.AudioTooLongError, 413),
+    (e.UnsupportedMediaTypeError, 415),
+    (e.UnsupportedFormatError, 415),
+    (e.AudioDecodeError, 400),
+    (e.InvalidOptionError, 422),
+    (e.QueueFullError, 503),
+    (e.DependencyMissingError, 503),
+    (e.ModelNotAvailableError, 503),
+    (e.RequestTimeoutError, 504),
+    (e.CheckpointError, 500),
+    (e.DatasetError, 500),
+]
+
+
+def status_for(exc: e.EarfulError) -> int:
+    """The HTTP status of a domain error."""
+    return next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
+
+
+def error_response(status: int, kind: str, message: str, request: Request,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON error in the service's one shape."""
+    request_id = getattr(request.state, "request_id", None)
+    hdrs = {"X-Request-ID": request_id} if request_id else {}
+    return JSONResponse({"error": {"type": kind, "message": message, "request_id": request_id}},
+                        status_code=status, headers={**hdrs, **(headers or {})})
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(e.EarfulError)
+    async def earful_error(request: Request, exc: e.EarfulError) -> JSONResponse:
+        status = status_for(exc)
+        headers = ({"Retry-After": str(exc.retry_after)}
+                   if isinstance(exc, e.QueueFullError) else None)
+        if isinstance(exc, e.AuthenticationError):
+            headers = {"WWW-Authenticate": "Bearer"}
+        request.state.error_type = exc.kind
+        (logger.error if status >= 500 else logger.info)("%s: %s", exc.kind, exc)
+        return error_response(status, exc.kind, str(exc), request, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        request.state.error_type = "validation_error"
+        return error_response(422, "validation_error", "; ".join(parts) or "invalid request",
+                              request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        request.state.error_type = kind
+        return error_response(exc.status_code, kind, str(exc.detail), request,
+                              dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s", request.url.path)
+        request.state.error_type = "internal_error"
+        return error_response(500, "internal_error", "internal server error", request)

@@ -1,0 +1,61 @@
+"""Staging uploads: checked content type, bounded size, fixed safe names, always removed."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from earful.errors import PayloadTooLargeError, UnsupportedMediaTypeError
+
+#: Declared types accepted besides ``audio/*``: browsers label recordings video/webm or
+#: video/mp4, and many clients send no type or a generic one.
+EXTRA_TYPES = frozenset({"video/webm", "video/mp4", "video/ogg", "application/octet-stream",
+                         "application/ogg", ""})
+#: File extensions kept on the staged copy (helps FFmpeg probe); anything else is dropped.
+KNOWN_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".mp4",
+                            ".aac", ".webm", ".mpga", ".mpeg", ".aiff", ".aif"})
+CHUNK = 1 << 20
+
+
+def check_content_type(upload: UploadFile) -> None:
+    """Refuse uploads whose declared type is clearly not audio (415)."""
+    ctype = (upload.content_type or "").split(";")[0].strip().lower()
+    if not (ctype.startswith("audio/") or ctype in EXTRA_TYPES):
+        raise UnsupportedMediaTypeError(f"unsupported content type '{ctype}': send audio "
+                                        "(wav, flac, mp3, ogg, opus, m4a, webm)")
+
+
+@contextlib.contextmanager
+def request_dir(root: Path | None) -> Iterator[Path]:
+    """A private folder for one request's files, removed on every exit path."""
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="earful-req-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def stage_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Path:
+    """Copy an upload into ``folder`` under a fixed name; the client's name is never a path.
+
+    Only a known audio extension from the client's file name is kept (lower-cased).
+    """
+    check_content_type(upload)
+    suffix = Path(upload.filename or "").suffix.lower()
+    dest = folder / ("upload" + (suffix if suffix in KNOWN_SUFFIXES else ""))
+    written = 0
+    with open(dest, "wb") as out:
+        while chunk := await upload.read(CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise PayloadTooLargeError(f"the upload is larger than the "
+                                           f"{max_bytes / 1e6:g} MB limit")
+            out.write(chunk)
+    return dest
