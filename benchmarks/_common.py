@@ -42,12 +42,20 @@ def save(name: str, markdown: str, data: object) -> None:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB."""
+    """This process's peak resident set size in MB.
+
+    Read from /proc (VmHWM), not getrusage: on Linux ru_maxrss survives execve, so a child
+    started by a big parent would report the parent's peak.
+    """
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_isolated(code: str, *args: str) -> dict:
     """Run Python code in a fresh interpreter (so peak RSS is its own); it prints JSON last."""
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                         check=True)
+                         check=True, cwd=Path(__file__).parent)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -44,7 +44,7 @@ def main() -> None:
                 print(rows[-1], flush=True)
         curve_rows = []
         libri = sets["LibriSpeech test-other (30 utt.)"]
-        for model in ("tiny.en", "base"):
+        for model in ("tiny.en",):  # the curve's shape is the point; base would double the time
             opts = TranscribeOptions(model=model, language="en")
             reports = [evaluate(libri, opts, None, progress=False)]
             reports += [evaluate(libri, opts, snr, progress=False, seed=0) for snr in SNRS]

@@ -199,6 +199,24 @@ def test_limits(staging: Path, test_data: Path) -> None:
         assert post(c, (test_data / "yes.wav").read_bytes()).status_code == 200
 
 
+def test_streamed_body_without_length_is_cut_off(staging: Path) -> None:
+    from earful.service.app import create_app
+
+    app = create_app(make_settings(staging, max_upload_mb=0.1))
+    boundary = "b0undary"
+
+    def body():  # type: ignore[no-untyped-def]
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+               f"filename=\"big.wav\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        for _ in range(100):  # 1.6 MB in 16 kB chunks, no Content-Length header
+            yield b"\0" * 16_000
+
+    with TestClient(app) as c:
+        resp = c.post("/transcribe", content=body(),
+                      headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert_error(resp, 413, "payload_too_large")
+
+
 def test_temp_files_are_always_removed(client: TestClient, staging: Path,
                                        test_data: Path) -> None:
     folder = staging / "staging"

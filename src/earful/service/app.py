@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.start()
         if settings.preload:
             # Off the event loop, so /health answers while models load.
             loop = asyncio.get_running_loop()

@@ -35,6 +35,11 @@ class Service:
         self.pool = InferencePool(settings.workers, settings.queue_size)
         self.metrics = Metrics(lambda: self.pool.queued, lambda: self.pool.inflight)
 
+    def start(self) -> None:
+        """Make sure a live pool exists (an app's lifespan may run more than once)."""
+        if self.pool.closed:
+            self.pool = InferencePool(self.settings.workers, self.settings.queue_size)
+
     @property
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""

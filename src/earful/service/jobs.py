@@ -27,6 +27,7 @@ class InferencePool:
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="earful-infer")
         self._lock = threading.Lock()
         self._inflight = 0
+        self.closed = False
 
     @property
     def inflight(self) -> int:
@@ -62,4 +63,5 @@ class InferencePool:
 
     def shutdown(self) -> None:
         """Stop accepting work and wait for running jobs."""
+        self.closed = True
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,47 @@
+"""The models committed under models/ load, describe themselves and classify real clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from earful.classify.checkpoint import load_checkpoint
+from earful.cli import main
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.mark.parametrize("name", ["kws12", "fsdd"])
+def test_model_card_and_metadata(name: str) -> None:
+    _, meta = load_checkpoint(MODELS / name / "model.pt")
+    assert (MODELS / name / "MODEL_CARD.md").is_file()
+    assert meta["metrics"]["test_accuracy"] > 0.85
+    assert meta["dataset"]["name"] in ("speech_commands", "fsdd")
+    assert (MODELS / name / "model.pt").stat().st_size < 3_000_000
+
+
+def test_default_model_hears_yes(test_data: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["classify", str(test_data / "yes.wav"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)[0]
+    assert out["label"] == "yes" and out["windows"] == 1
+
+
+def test_keyword_found_inside_a_longer_recording(test_data: Path) -> None:
+    import numpy as np
+
+    from earful.audio.io import load_audio
+    from earful.classify.inference import get_classifier
+
+    clf = get_classifier()
+    noise = load_audio(test_data / "background_noise.wav")
+    audio = np.concatenate([noise, load_audio(test_data / "yes.wav"), noise])
+    pred = clf.classify(audio)
+    assert pred.windows > 1 and pred.label == "yes"
+
+
+def test_fsdd_model_hears_seven(test_data: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["classify", str(test_data / "digit_7.wav"), "--model",
+                 str(MODELS / "fsdd" / "model.pt"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["label"] == "7"

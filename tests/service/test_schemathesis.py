@@ -1,0 +1,27 @@
+"""Property-based API test: schemathesis generates requests from /openapi.json; none may
+produce a 5xx. Examples per operation are bounded to keep the run short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from earful.service.app import create_app
+from tests.service.conftest import make_settings
+
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+APP = create_app(make_settings(Path("/tmp/earful-schemathesis"), max_upload_mb=1.0))
+# /ready answers 503 by design until the models are loaded; load them so every route is in
+# its serving state and any 5xx is a real fault.
+APP.state.service.preload()
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case) -> None:  # type: ignore[no-untyped-def]
+    case.call_and_validate(checks=[not_a_server_error])
