@@ -127,7 +127,8 @@ def test_bad_input_corpus(client: TestClient, test_data: Path, name: str, data: 
                           ctype: str, status: int, kind: str) -> None:
     for route in ("/transcribe", "/classify", "/v1/audio/transcriptions"):
         form = {"model": "whisper-1"} if route.startswith("/v1") else {}
-        assert_error(post(client, data, "bad.wav", ctype, route, **form), status, kind)
+        err = assert_error(post(client, data, "bad.wav", ctype, route, **form), status, kind)
+        assert "earful-req-" not in err["message"]  # no internal staging path leaks out
     # and the server still serves
     assert post(client, (test_data / "digit_7.wav").read_bytes()).status_code == 200
 

@@ -12,6 +12,7 @@ import io
 import itertools
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -160,8 +161,8 @@ def decode(source: AudioSource, sample_rate: int | None = 16000, *, name: str | 
         try:
             decoded = reader(data)
             break
-        except Exception as e:
-            errors.append(f"{reader.__name__.removeprefix('_read_')}: {e}".strip())
+        except Exception as e:  # every backend failure becomes one typed error
+            errors.append(f"{reader.__name__.removeprefix('_read_')}: {_reason(e)}")
     if decoded is None:
         raise UnsupportedFormatError(label, "not a readable audio file (" + "; ".join(errors) + ")")
 
@@ -175,6 +176,18 @@ def decode(source: AudioSource, sample_rate: int | None = 16000, *, name: str | 
     if target != rate:
         mono = soxr.resample(mono, rate, target, quality="HQ")
     return Audio(np.ascontiguousarray(mono, dtype=np.float32), target, rate, channels.shape[0])
+
+
+_OPENING = re.compile(r"Error opening .*?: ")
+_ERRNO = re.compile(r"\[Errno -?\d+\] ")
+_QUOTED_TAIL = re.compile(r": '[^']*'$")
+
+
+def _reason(e: Exception) -> str:
+    """A backend's error without file paths or object reprs (a server must not reveal where
+    it staged an upload, and users need the reason, not the path)."""
+    text = _QUOTED_TAIL.sub("", _ERRNO.sub("", _OPENING.sub("", str(e))))
+    return text.strip() or type(e).__name__
 
 
 def load_audio(source: AudioSource, sample_rate: int = 16000, *, name: str | None = None,

@@ -14,7 +14,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from earful.audio.io import iter_pyav
+from earful.audio.io import _reason, iter_pyav
 from earful.errors import AudioDecodeError, UnsupportedFormatError
 
 
@@ -74,7 +74,7 @@ def stream_audio(path: str | os.PathLike[str], sample_rate: int = 16000,
     except AudioDecodeError:
         raise
     except Exception as e:
-        raise UnsupportedFormatError(name, f"not a readable audio file ({e})") from e
+        raise UnsupportedFormatError(name, f"not a readable audio file ({_reason(e)})") from e
     tail = np.concatenate(pending) if pending else np.zeros(0, np.float32)
     if total + tail.size == 0:
         raise AudioDecodeError(name, "the audio contains no samples")
