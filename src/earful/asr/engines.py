@@ -88,6 +88,9 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
     kwargs = _decode_kwargs(opts)
     kwargs["without_timestamps"] = duration <= opts.single_segment_seconds
     if opts.batch_size > 1:
+        # The batched pipeline takes segment times from its VAD chunks and decodes without
+        # timestamp tokens (its default); asking for them runs it in a slower, odd mode.
+        kwargs["without_timestamps"] = True
         from faster_whisper import BatchedInferencePipeline
 
         pipeline = BatchedInferencePipeline(model)
