@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,11 @@ def tone_clip(freq: float, seed: int, sr: int = 16000, seconds: float = 1.0) -> 
     return (x + 0.01 * white_noise(t.size, rng)).astype(np.float32)
 
 
+def stable_seed(*parts: object) -> int:
+    """A seed that is the same in every process (hash() of a str is salted per process)."""
+    return zlib.crc32("|".join(map(str, parts)).encode())
+
+
 FREQS = {"low": 300.0, "mid": 1200.0, "high": 3500.0}
 
 
@@ -33,7 +39,7 @@ def tone_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for spk in range(20):  # 20 groups: the 80/10/10 hash split leaves 2 each for val, test
             for take in range(2):
                 sf.write(root / label / f"spk{spk}_{take}.wav",
-                         tone_clip(freq, hash((label, spk, take)) % 2**32), 16000)
+                         tone_clip(freq, stable_seed(label, spk, take)), 16000)
     return root
 
 
@@ -50,7 +56,7 @@ def esc50_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 for take in "AB":
                     src_file = f"{fold}{target}{src}"
                     name = f"{fold}-{src_file}-{take}-{target}.wav"
-                    sf.write(root / "audio" / name, tone_clip(freq, hash(name) % 2**32,
+                    sf.write(root / "audio" / name, tone_clip(freq, stable_seed(name),
                                                               seconds=2.0), 16000)
                     rows.append(f"{name},{fold},{target},{cat},False,{src_file},{take}")
     (root / "meta" / "esc50.csv").write_text("\n".join(rows) + "\n")

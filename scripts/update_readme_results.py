@@ -1,0 +1,39 @@
+"""Copy the tables written by the benchmark scripts into README.md.
+
+Run after the benchmarks: .venv/bin/python scripts/update_readme_results.py
+The README's results section lies between the two RESULTS markers; each table is pasted
+verbatim from benchmarks/results/NAME.md (the scripts write those files).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio",
+         "classify_results", "fsdd_speakers", "service_load"]
+START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
+
+
+def main() -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    parts = []
+    for name in ORDER:
+        f = ROOT / "benchmarks" / "results" / f"{name}.md"
+        if f.is_file():
+            body = re.sub(r"^<!--.*?-->\n", "", f.read_text())
+            parts.append(f"{body.strip()}\n\n_Source: `benchmarks/{name}.py`._")
+    block = f"{START}\n" + "\n\n".join(parts) + f"\n{END}"
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text,
+                      flags=re.S)
+    else:
+        text = text.replace("RESULTS_PLACEHOLDER", block)
+    readme.write_text(text)
+    print(f"README.md: {len(parts)} result tables")
+
+
+if __name__ == "__main__":
+    main()
