@@ -139,3 +139,13 @@ def test_bad_file_raises_typed_error(tmp_path: Path) -> None:
 def test_options_are_validated(change: dict) -> None:
     with pytest.raises(InvalidOptionError):
         TranscribeOptions(**change)
+
+
+def test_short_clip_output_is_capped_at_a_speaking_rate(test_data: Path) -> None:
+    from earful.asr.guard import token_cap
+
+    assert token_cap(0.4) == 8 and token_cap(5.0) == 50
+    # A prompt that invites a long continuation cannot make a 0.43 s clip say a sentence.
+    prompt = "Counting: " + ", ".join(["one two three four five six seven eight nine"] * 3)
+    result = transcribe_file(test_data / "digit_7.wav", TranscribeOptions(initial_prompt=prompt))
+    assert len(result.text.split()) <= 8

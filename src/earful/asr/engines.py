@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from earful.asr.guard import drop_hallucinations, pad_short
+from earful.asr.guard import drop_hallucinations, pad_short, token_cap
 from earful.asr.options import TranscribeOptions
 from earful.asr.result import Segment, Transcript, Word
 from earful.config import get_settings
@@ -87,6 +87,8 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
     padded, offset = pad_short(audio, SAMPLE_RATE, opts.min_window_seconds)
     kwargs = _decode_kwargs(opts)
     kwargs["without_timestamps"] = duration <= opts.single_segment_seconds
+    if kwargs["without_timestamps"]:
+        kwargs["max_new_tokens"] = token_cap(duration)
     if opts.batch_size > 1:
         # The batched pipeline takes segment times from its VAD chunks and decodes without
         # timestamp tokens (its default); asking for them runs it in a slower, odd mode.

@@ -6,7 +6,9 @@ each measured in ``benchmarks/asr_hallucination.py``:
 
 * VAD (Silero, inside faster-whisper) removes non-speech before decoding.
 * Short clips are centred in a little silence (:func:`pad_short`) and decoded as a single
-  segment without timestamp tokens, the regime Whisper handles best for isolated words.
+  segment without timestamp tokens, the regime Whisper handles best for isolated words, with
+  the output capped at a generous speaking rate (:func:`token_cap`) so a runaway decoder
+  (a prompt's pattern continued, a repetition loop) cannot write more than could be said.
 * Segments the model itself flags as probably not speech (:func:`drop_hallucinations`) are
   removed: a high no-speech probability together with a low mean log-probability, or one of
   the stock phrases Whisper emits on silence when the no-speech probability is elevated.
@@ -35,6 +37,12 @@ LOGPROB_WEAK = -0.7
 #: Stock phrases are dropped from this no-speech probability upwards.
 NO_SPEECH_STOCK = 0.3
 
+#: Tokens a speaker can produce per second, generously: fast speech is about 6 words/s and a
+#: word is 1-2 tokens with punctuation. Bounds runaway decoding on short clips.
+MAX_TOKENS_PER_SECOND = 10.0
+#: Never cap below this many tokens.
+MIN_TOKEN_CAP = 8
+
 _PUNCT = re.compile(r"[^\w\s']+")
 
 
@@ -49,6 +57,11 @@ def pad_short(audio: np.ndarray, sample_rate: int, min_seconds: float) -> tuple[
         return audio, 0.0
     left = (target - len(audio)) // 2
     return np.pad(audio, (left, target - len(audio) - left)), left / sample_rate
+
+
+def token_cap(duration: float) -> int:
+    """Most tokens a clip of ``duration`` seconds can plausibly contain."""
+    return max(MIN_TOKEN_CAP, round(duration * MAX_TOKENS_PER_SECOND))
 
 
 def normalise_phrase(text: str) -> str:
