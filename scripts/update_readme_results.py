@@ -24,6 +24,9 @@ def main() -> None:
         f = ROOT / "benchmarks" / "results" / f"{name}.md"
         if f.is_file():
             body = re.sub(r"^<!--.*?-->\n", "", f.read_text())
+            for png in sorted((ROOT / "benchmarks" / "results").glob("wer_vs_snr_*.png")
+                              if name == "asr_accuracy" else []):
+                body += f"\n\n![{png.stem}](benchmarks/results/{png.name})"
             parts.append(f"{body.strip()}\n\n_Source: `benchmarks/{name}.py`._")
     block = f"{START}\n" + "\n\n".join(parts) + f"\n{END}"
     if START in text:
