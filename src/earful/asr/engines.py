@@ -40,13 +40,18 @@ def load_faster_whisper(model: str, device: str = "cpu", compute_type: str = "in
             "(or pass a local CTranslate2 model folder)") from e
 
 
-def get_model(opts: TranscribeOptions) -> Any:
-    """The cached faster-whisper model for these options."""
+def model_params(opts: TranscribeOptions) -> dict[str, Any]:
+    """The registry parameters that identify the faster-whisper model for ``opts``."""
     from earful.asr.bundled import resolve_model
 
-    path = resolve_model(opts.model, get_settings().cache_dir)
-    return registry.get("asr.faster-whisper", model=path, device=opts.device,
-                        compute_type=opts.compute_type, cpu_threads=opts.cpu_threads)
+    return {"model": resolve_model(opts.model, get_settings().cache_dir),
+            "device": opts.device, "compute_type": opts.compute_type,
+            "cpu_threads": opts.cpu_threads}
+
+
+def get_model(opts: TranscribeOptions) -> Any:
+    """The cached faster-whisper model for these options."""
+    return registry.get("asr.faster-whisper", **model_params(opts))
 
 
 def _check_language(code: str | None) -> None:

@@ -47,12 +47,10 @@ async def health() -> dict[str, str]:
 async def ready(request: Request) -> JSONResponse:
     """Whether the default ASR model is loaded and requests will be served at full speed."""
     svc = service(request)
-    from earful.asr.bundled import resolve_model
+    from earful.asr.engines import model_params
 
-    path = resolve_model(svc.settings.asr_model, svc.settings.cache_dir)
-    loaded = registry.is_loaded("asr.faster-whisper", model=path, device=svc.settings.asr_device,
-                                compute_type=svc.settings.asr_compute_type,
-                                cpu_threads=svc.settings.asr_cpu_threads)
+    loaded = registry.is_loaded("asr.faster-whisper",
+                                **model_params(svc.asr_options(None, None, False)))
     body = {"ready": loaded, "models": registry.loaded()}
     return JSONResponse(body, status_code=200 if loaded else 503)
 
