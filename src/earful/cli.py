@@ -39,10 +39,10 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
 
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from earful import cli_asr, cli_classify, cli_service
+    from earful import cli_asr, cli_classify, cli_service, cli_tts
 
     return [_add_analyze, *cli_asr.REGISTRARS, *cli_classify.REGISTRARS,
-            *cli_service.REGISTRARS]
+            *cli_service.REGISTRARS, *cli_tts.REGISTRARS]
 
 
 def build_parser() -> argparse.ArgumentParser:

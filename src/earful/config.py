@@ -53,6 +53,23 @@ class Settings(BaseSettings):
     timeout_base_seconds: float = Field(default=30.0, description="Fixed part of a timeout.")
     timeout_per_audio_second: float = Field(default=2.0,
                                             description="Timeout added per second of audio.")
+    tts_voice: str = Field(default="joe", description="Default Piper voice (name or alias).")
+    tts_voices_dir: Path | None = Field(
+        default=None, description="Extra Piper voices (NAME.onnx + NAME.onnx.json).")
+    voice_store: Path = Field(
+        default=Path("voices"), description="Where saved cloning voices are kept.")
+    clone_engine: str = Field(default="offline", description="Default cloning engine.")
+    xtts_model_dir: Path | None = Field(
+        default=None, description="Folder with XTTS-v2 config.json, model.pth, vocab.json.")
+    xtts_accept_license: bool = Field(
+        default=False, description="Set true to accept the Coqui Public Model License and "
+                                   "let coqui download XTTS-v2 (needs internet).")
+    xtts_device: str = Field(default="cpu", description="Device for XTTS: cpu or cuda.")
+    max_text_chars: int = Field(default=2000, description="Longest text one request speaks.")
+    output_max_age_hours: float = Field(
+        default=24.0, description="Saved outputs older than this are deleted.")
+    output_max_total_mb: float = Field(
+        default=500.0, description="Oldest saved outputs are deleted beyond this total.")
     host: str = Field(default="127.0.0.1", description="Address `earful serve` binds.")
     port: int = Field(default=8000, description="Port `earful serve` listens on.")
 

@@ -124,3 +124,9 @@ class AuthenticationError(EarfulError):
     """A missing or wrong API key."""
 
     kind = "unauthorized"
+
+
+class ReferenceAudioError(InvalidOptionError):
+    """A voice-cloning reference is unusable: undecodable, too short, too long or silent."""
+
+    kind = "invalid_reference"

@@ -20,7 +20,7 @@ from earful.service.app import create_app
 
 def make_settings(tmp: Path, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"temp_dir": tmp / "staging", "output_dir": tmp / "outputs",
-                            "preload": False, "queue_size": 32}
+                            "voice_store": tmp / "voices", "preload": False, "queue_size": 32}
     return Settings(**{**base, **overrides})
 
 

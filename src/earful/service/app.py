@@ -16,6 +16,7 @@ from earful.service import errors
 from earful.service.core import Service
 from earful.service.middleware import ApiKey, BodyLimit, RequestContext
 from earful.service.routes import router
+from earful.service.routes_tts import router as tts_router
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.start()
+        svc.outputs.prune()
         if settings.preload:
             # Off the event loop, so /health answers while models load.
             loop = asyncio.get_running_loop()
@@ -37,11 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="earful", version=__version__, lifespan=lifespan,
                   description="Offline speech service: transcription (Whisper), keyword "
-                              "classification, OpenAI-compatible audio routes.")
+                              "classification, speech synthesis and voice cloning, "
+                              "OpenAI-compatible audio routes.")
     app.state.service = svc
     app.state.settings = settings
     errors.install(app)
     app.include_router(router)
+    app.include_router(tts_router)
     # Middleware added last runs first: context (id, log, metrics) wraps everything.
     app.add_middleware(BodyLimit, max_bytes=svc.max_upload_bytes)
     if settings.api_key:

@@ -15,6 +15,7 @@ from earful.config import Settings
 from earful.errors import AudioTooLongError, InvalidOptionError
 from earful.service.jobs import InferencePool
 from earful.service.metrics import Metrics
+from earful.service.outputs import OutputStore
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class Service:
         self.settings = settings
         self.pool = InferencePool(settings.workers, settings.queue_size)
         self.metrics = Metrics(lambda: self.pool.queued, lambda: self.pool.inflight)
+        self.outputs = OutputStore(settings.output_dir, settings.output_max_age_hours * 3600,
+                                   int(settings.output_max_total_mb * 1_000_000))
 
     def start(self) -> None:
         """Make sure a live pool exists (an app's lifespan may run more than once)."""

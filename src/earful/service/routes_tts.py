@@ -1,0 +1,211 @@
+"""Speech synthesis routes: /synthesize, /clone-voice, /voices, /v1/audio/speech, /outputs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+
+from earful.audio.io import encode_audio
+from earful.audio.transforms import resample
+from earful.errors import InvalidOptionError
+from earful.service.core import Service
+from earful.service.outputs import MEDIA_TYPES
+from earful.service.routes import ERRORS, service
+from earful.service.uploads import request_dir, stage_upload
+from earful.tts.result import Speech
+
+router = APIRouter()
+TTS_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: ERRORS[400]}
+AUDIO: dict[int | str, dict[str, Any]] = {
+    200: {"content": {t: {} for t in sorted(set(MEDIA_TYPES.values()))},
+          "description": "The generated audio."}}
+Format = Literal["wav", "flac", "ogg", "mp3"]
+#: OpenAI's voice names, all spoken by the default Piper voice.
+OPENAI_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage",
+                 "shimmer", "verse")
+OPENAI_FORMATS = {"mp3": "mp3", "opus": "opus", "aac": "aac", "flac": "flac", "wav": "wav",
+                  "pcm": "pcm"}
+
+
+class SynthesizeIn(BaseModel):
+    """The body of ``POST /synthesize``."""
+
+    text: str = Field(description="What to say.")
+    voice: str | None = Field(default=None, description="A Piper voice (GET /voices); "
+                                                        "default: the configured one.")
+    format: Format = Field(default="wav", description="Audio format of the response.")
+    speed: float = Field(default=1.0, ge=0.25, le=4.0, description="Speaking rate.")
+
+
+class SpeechIn(BaseModel):
+    """The body of ``POST /v1/audio/speech`` (OpenAI's shape)."""
+
+    model: str = Field(description="tts-1, tts-1-hd or piper: the Piper engine; offline or "
+                                   "xtts clone the saved voice named in `voice`.")
+    input: str = Field(description="What to say.")
+    voice: str = Field(description="An OpenAI voice name, a Piper voice or a saved voice id.")
+    response_format: str = Field(default="mp3", description=", ".join(OPENAI_FORMATS))
+    speed: float = Field(default=1.0, ge=0.25, le=4.0)
+
+
+def _encode(speech: Speech, fmt: str) -> bytes:
+    if fmt == "pcm":  # OpenAI's raw format: 24 kHz, 16-bit little-endian, mono
+        pcm = np.clip(resample(speech.samples, speech.sample_rate, 24000), -1, 1)
+        return (pcm * 32767).astype("<i2").tobytes()
+    return encode_audio(speech.samples, speech.sample_rate, fmt)
+
+
+async def _respond(svc: Service, request: Request, work: Any, fmt: str, seconds_hint: float,
+                   extra: dict[str, Any] | None = None) -> Response:
+    """Run ``work`` in the pool, save the output folder, answer with the audio."""
+    def job() -> tuple[Speech, bytes, str]:
+        speech = work()
+        audio = _encode(speech, fmt)
+        meta = {**speech.metadata(), **(extra or {}), "request_id": request.state.request_id}
+        return speech, audio, svc.outputs.save(audio, fmt, meta)
+
+    speech, audio, out_id = await svc.pool.run(job, timeout=svc.timeout_for(seconds_hint))
+    return Response(audio, media_type=MEDIA_TYPES[fmt], headers={
+        "X-Output-ID": out_id, "X-Audio-Duration": f"{speech.duration:.3f}",
+        "X-Engine": speech.engine, "X-Voice": speech.voice})
+
+
+def _speech_seconds(text: str) -> float:
+    return max(1.0, len(text) / 12.0)  # about 12 characters per second of speech
+
+
+@router.post("/synthesize", responses={**TTS_ERRORS, **AUDIO}, response_class=Response,
+             tags=["tts"])
+async def synthesize(request: Request, body: SynthesizeIn) -> Response:
+    """Speak text with a Piper voice."""
+    from earful.tts.piper_engine import SpeakOptions
+    from earful.tts.synth import speak_text
+
+    svc = service(request)
+    opts = SpeakOptions(speed=body.speed)
+    return await _respond(svc, request,
+                          lambda: speak_text(body.text, svc.settings, body.voice, opts),
+                          body.format, _speech_seconds(body.text))
+
+
+@router.post("/clone-voice", responses={**TTS_ERRORS, **AUDIO}, response_class=Response,
+             tags=["tts"])
+async def clone_voice(
+    request: Request,
+    text: Annotated[str, Form(description="What to say.")],
+    reference: Annotated[UploadFile | None, File(description="3 to 30 s of the voice")] = None,
+    voice_id: Annotated[str | None, Form(description="A saved voice (POST /voices)")] = None,
+    engine: Annotated[str | None, Form(description="offline or xtts")] = None,
+    language: Annotated[str, Form()] = "en",
+    format: Annotated[Format, Form()] = "wav",
+    speed: Annotated[float, Form(ge=0.25, le=4.0)] = 1.0,
+) -> Response:
+    """Speak text in the voice of a reference recording or a saved voice."""
+    from earful.tts.clone import CloneOptions
+    from earful.tts.reference import load_reference
+    from earful.tts.synth import clone
+
+    svc = service(request)
+    if (reference is None) == (not voice_id):
+        raise InvalidOptionError("send either a 'reference' file or a 'voice_id'")
+    opts = CloneOptions(engine=engine or svc.settings.clone_engine, language=language,
+                        speed=speed, base_voice=svc.settings.tts_voice)
+    with request_dir(svc.settings.temp_dir) as folder:
+        ref = None
+        if reference is not None:
+            path = await stage_upload(reference, folder, svc.max_upload_bytes)
+            label = (reference.filename or "reference")[:200]
+            ref = await svc.pool.run(lambda: load_reference(path, name=label),
+                                     timeout=svc.settings.timeout_base_seconds)
+        return await _respond(
+            svc, request,
+            lambda: clone(text, svc.settings, opts, reference=ref, voice_id=voice_id or None),
+            format, _speech_seconds(text), {"language": language})
+
+
+@router.post("/voices", responses=TTS_ERRORS, tags=["tts"], status_code=201)
+async def add_voice(
+    request: Request,
+    name: Annotated[str, Form(description="A display name")],
+    reference: Annotated[UploadFile, File(description="3 to 30 s of the voice")],
+) -> dict[str, Any]:
+    """Save a reference recording as a voice; returns its id."""
+    from earful.tts.reference import load_reference
+    from earful.tts.synth import save_voice
+
+    svc = service(request)
+    with request_dir(svc.settings.temp_dir) as folder:
+        path = await stage_upload(reference, folder, svc.max_upload_bytes)
+
+        def work() -> dict[str, Any]:
+            label = (reference.filename or "reference")[:200]
+            return save_voice(name, load_reference(path, name=label), svc.settings)
+
+        return await svc.pool.run(work, timeout=svc.settings.timeout_base_seconds)
+
+
+@router.get("/voices", tags=["tts"])
+async def get_voices(request: Request) -> dict[str, Any]:
+    """Piper voices and saved cloning voices."""
+    from earful.tts.synth import list_voices
+
+    return list_voices(service(request).settings)
+
+
+@router.delete("/voices/{voice_id}", responses=TTS_ERRORS, tags=["tts"])
+async def delete_voice(request: Request, voice_id: str) -> dict[str, Any]:
+    """Delete a saved voice."""
+    from earful.errors import NotFoundError
+    from earful.tts.store import ID_PATTERN, VoiceStore
+
+    if not ID_PATTERN.match(voice_id):
+        raise NotFoundError(f"unknown voice '{voice_id[:40]}'")
+    return {"deleted": VoiceStore(service(request).settings.voice_store).remove(voice_id).id}
+
+
+@router.post("/v1/audio/speech", responses={**TTS_ERRORS, **AUDIO}, response_class=Response,
+             tags=["openai"])
+async def openai_speech(request: Request, body: SpeechIn) -> Response:
+    """OpenAI-compatible speech (the official client's ``audio.speech.create`` works)."""
+    from earful.tts.clone import CloneOptions
+    from earful.tts.piper_engine import SpeakOptions
+    from earful.tts.synth import clone, speak_text
+
+    svc = service(request)
+    fmt = OPENAI_FORMATS.get(body.response_format)
+    if fmt is None:
+        raise InvalidOptionError(f"response_format must be one of {', '.join(OPENAI_FORMATS)}")
+    if body.model in ("offline", "xtts"):
+        opts = CloneOptions(engine=body.model, speed=body.speed,
+                            base_voice=svc.settings.tts_voice)
+
+        def work() -> Speech:
+            return clone(body.input, svc.settings, opts, voice_id=body.voice)
+    elif body.model in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper"):
+        voice = None if body.voice in OPENAI_VOICES else body.voice
+        speak_opts = SpeakOptions(speed=body.speed)
+
+        def work() -> Speech:
+            return speak_text(body.input, svc.settings, voice, speak_opts)
+    else:
+        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper, offline or xtts")
+    return await _respond(svc, request, work, fmt, _speech_seconds(body.input))
+
+
+@router.get("/outputs/{output_id}", responses={**TTS_ERRORS, **AUDIO},
+            response_class=FileResponse, tags=["tts"])
+async def get_output(request: Request, output_id: str) -> FileResponse:
+    """Fetch a saved output's audio (GET /outputs/{id}/metadata describes it)."""
+    saved = service(request).outputs.get(output_id)
+    return FileResponse(saved.audio, media_type=saved.media_type,
+                        filename=f"{saved.id}.{saved.metadata['format']}")
+
+
+@router.get("/outputs/{output_id}/metadata", responses=TTS_ERRORS, tags=["tts"])
+async def get_output_metadata(request: Request, output_id: str) -> dict[str, Any]:
+    """A saved output's metadata (text, voice, engine, durations, timings)."""
+    return service(request).outputs.get(output_id).metadata

