@@ -70,6 +70,8 @@ class Settings(BaseSettings):
         default=24.0, description="Saved outputs older than this are deleted.")
     output_max_total_mb: float = Field(
         default=500.0, description="Oldest saved outputs are deleted beyond this total.")
+    demo: bool = Field(default=True, description="Mount the Gradio demo at / in `earful serve` "
+                                                 "(when gradio is installed).")
     host: str = Field(default="127.0.0.1", description="Address `earful serve` binds.")
     port: int = Field(default=8000, description="Port `earful serve` listens on.")
 

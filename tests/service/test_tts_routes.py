@@ -107,8 +107,12 @@ def test_saved_voices(tts: TestClient, test_data: Path) -> None:
     assert vid in [v["id"] for v in tts.get("/voices").json()["saved"]]
     assert tts.get("/voices").json()["piper"][0]["sample_rate"] == 22050
     resp = tts.post("/clone-voice", data={"text": "Saved voices work.", "voice_id": vid,
-                                          "format": "flac"})
+                                          "format": "flac", "score": "true"})
     assert resp.status_code == 200 and resp.headers["x-voice"] == vid
+    similarity = float(resp.headers["x-speaker-similarity"])
+    assert 0.3 < similarity < 1.0
+    meta = tts.get(f"/outputs/{resp.headers['x-output-id']}/metadata").json()
+    assert meta["speaker_similarity"] == pytest.approx(similarity, abs=1e-4)
     assert_error(tts.post("/voices", data={"name": "Kennedy"}, files=reference(test_data)),
                  422)
     assert tts.delete(f"/voices/{vid}").json() == {"deleted": vid}

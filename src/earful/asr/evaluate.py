@@ -175,3 +175,33 @@ def plot_wer_curve(reports: Sequence[EvalReport], title: str = "WER against SNR"
     ax.invert_xaxis()
     ax.legend()
     return fig
+
+
+def word_diff(reference: str, hypothesis: str,
+              normaliser: Callable[[str], str] | None = None) -> list[tuple[str, str | None]]:
+    """A word-level alignment of two texts for display, as ``(text, label)`` pairs.
+
+    Labels: ``None`` for a matching word, ``"substituted"`` (shown as ``ref→hyp``),
+    ``"deleted"`` (a reference word the hypothesis lacks) and ``"inserted"``.
+    """
+    import jiwer
+
+    norm = normaliser or get_normaliser()
+    ref, hyp = norm(reference), norm(hypothesis)
+    if not ref.strip():
+        return [(w, "inserted") for w in hyp.split()]
+    out = jiwer.process_words(ref, hyp if hyp.strip() else "")
+    refs, hyps = out.references[0], out.hypotheses[0]
+    pairs: list[tuple[str, str | None]] = []
+    for chunk in out.alignments[0]:
+        r = refs[chunk.ref_start_idx:chunk.ref_end_idx]
+        h = hyps[chunk.hyp_start_idx:chunk.hyp_end_idx]
+        if chunk.type == "equal":
+            pairs += [(w, None) for w in r]
+        elif chunk.type == "substitute":
+            pairs += [(f"{a}→{b}", "substituted") for a, b in zip(r, h, strict=True)]
+        elif chunk.type == "delete":
+            pairs += [(w, "deleted") for w in r]
+        else:
+            pairs += [(w, "inserted") for w in h]
+    return pairs

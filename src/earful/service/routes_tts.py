@@ -60,18 +60,32 @@ def _encode(speech: Speech, fmt: str) -> bytes:
 
 
 async def _respond(svc: Service, request: Request, work: Any, fmt: str, seconds_hint: float,
-                   extra: dict[str, Any] | None = None) -> Response:
-    """Run ``work`` in the pool, save the output folder, answer with the audio."""
-    def job() -> tuple[Speech, bytes, str]:
-        speech = work()
-        audio = _encode(speech, fmt)
-        meta = {**speech.metadata(), **(extra or {}), "request_id": request.state.request_id}
-        return speech, audio, svc.outputs.save(audio, fmt, meta)
+                   extra: dict[str, Any] | None = None,
+                   score_against: Any = None) -> Response:
+    """Run ``work`` in the pool, save the output folder, answer with the audio.
 
-    speech, audio, out_id = await svc.pool.run(job, timeout=svc.timeout_for(seconds_hint))
-    return Response(audio, media_type=MEDIA_TYPES[fmt], headers={
-        "X-Output-ID": out_id, "X-Audio-Duration": f"{speech.duration:.3f}",
-        "X-Engine": speech.engine, "X-Voice": speech.voice})
+    ``score_against``, a callable returning the reference, adds the speaker similarity of
+    the output to it (header ``X-Speaker-Similarity`` and the metadata).
+    """
+    def job() -> tuple[Speech, bytes, str, float | None]:
+        speech = work()
+        similarity = None
+        if score_against is not None:
+            from earful.tts.synth import similarity_to
+
+            similarity = round(similarity_to(score_against(), speech), 4)
+        audio = _encode(speech, fmt)
+        meta = {**speech.metadata(), **(extra or {}), "speaker_similarity": similarity,
+                "request_id": request.state.request_id}
+        return speech, audio, svc.outputs.save(audio, fmt, meta), similarity
+
+    speech, audio, out_id, similarity = await svc.pool.run(
+        job, timeout=svc.timeout_for(seconds_hint))
+    headers = {"X-Output-ID": out_id, "X-Audio-Duration": f"{speech.duration:.3f}",
+               "X-Engine": speech.engine, "X-Voice": speech.voice}
+    if similarity is not None:
+        headers["X-Speaker-Similarity"] = f"{similarity:.4f}"
+    return Response(audio, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 def _speech_seconds(text: str) -> float:
@@ -103,6 +117,8 @@ async def clone_voice(
     language: Annotated[str, Form()] = "en",
     format: Annotated[Format, Form()] = "wav",
     speed: Annotated[float, Form(ge=0.25, le=4.0)] = 1.0,
+    score: Annotated[bool, Form(description="Also measure the speaker similarity of the "
+                                            "output to the reference")] = False,
 ) -> Response:
     """Speak text in the voice of a reference recording or a saved voice."""
     from earful.tts.clone import CloneOptions
@@ -121,10 +137,20 @@ async def clone_voice(
             label = (reference.filename or "reference")[:200]
             ref = await svc.pool.run(lambda: load_reference(path, name=label),
                                      timeout=svc.settings.timeout_base_seconds)
+
+        def reference_audio() -> Any:
+            if ref is not None:
+                return ref
+            from earful.tts.store import VoiceStore
+
+            store = VoiceStore(svc.settings.voice_store)
+            return store.reference(store.find(voice_id or "").id)
+
         return await _respond(
             svc, request,
             lambda: clone(text, svc.settings, opts, reference=ref, voice_id=voice_id or None),
-            format, _speech_seconds(text), {"language": language})
+            format, _speech_seconds(text), {"language": language},
+            score_against=reference_audio if score else None)
 
 
 @router.post("/voices", responses=TTS_ERRORS, tags=["tts"], status_code=201)

@@ -87,3 +87,12 @@ def list_voices(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """Piper voices and saved cloning voices."""
     return {"piper": [v.to_dict() for v in piper_voices(settings.tts_voices_dir).values()],
             "saved": [v.to_dict() for v in VoiceStore(settings.voice_store).list()]}
+
+
+def similarity_to(reference: Reference, speech: Speech) -> float:
+    """Speaker similarity of ``speech`` to a reference (Resemblyzer cosine)."""
+    from earful.tts.similarity import speaker_similarity
+
+    encoder = registry.get("speaker-encoder", device="cpu")
+    return speaker_similarity(encoder, reference.samples, reference.sample_rate,
+                              speech.samples, speech.sample_rate)

@@ -1,0 +1,1 @@
+"""The Gradio demo: a thin client of the earful HTTP API."""

@@ -1,0 +1,206 @@
+"""The Gradio interface: four tabs over the HTTP API (a thin client, no models in here)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from earful.demo.client import ApiError, EarfulClient
+from earful.errors import DependencyMissingError
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES = Path(__file__).parent / "examples"
+DIFF_COLORS = {"substituted": "#f5a623", "deleted": "#e74c3c", "inserted": "#3498db"}
+INTRO = ("**earful** — offline speech toolkit. Every tab calls the same HTTP API as any other "
+         "client ([/docs](/docs)). Whisper tiny.en transcribes, a small CNN spots keywords, "
+         "Piper speaks, and the offline engine clones a voice from 3 to 30 s of reference.")
+
+
+def _gradio() -> Any:
+    try:
+        import gradio as gr
+    except ImportError as e:
+        raise DependencyMissingError("gradio", "demo", "the web demo") from e
+    return gr
+
+
+def _samples(audio: bytes) -> tuple[int, Any]:
+    """Decoded audio for a Gradio output (it writes its own cached file; we write none)."""
+    from earful.audio.io import decode
+
+    decoded = decode(audio, None)
+    return decoded.sample_rate, decoded.samples
+
+
+class Handlers:
+    """The functions behind the buttons; each turns API errors into messages on the page."""
+
+    def __init__(self, client: EarfulClient) -> None:
+        self.client = client
+
+    def _fail(self, e: ApiError) -> Exception:
+        gr = _gradio()
+        return gr.Error(str(e))
+
+    def transcribe(self, audio: str | None, reference: str, language: str,
+                   ) -> tuple[str, list[list[Any]], str, list[tuple[str, str | None]]]:
+        """Transcript, segment table, WER line and word diff."""
+        if not audio:
+            raise _gradio().Error("upload or record some audio first")
+        try:
+            result = self.client.transcribe(audio, language or None)
+        except ApiError as e:
+            raise self._fail(e) from e
+        rows = [[f"{s['start']:.2f}", f"{s['end']:.2f}", s["text"].strip()]
+                for s in result["segments"]]
+        if not reference.strip():
+            return result["text"], rows, "Add a reference text to see the WER.", []
+        from earful.asr.evaluate import get_normaliser, score, word_diff
+
+        norm = get_normaliser()
+        scores = score([reference], [result["text"]], norm)
+        line = (f"**WER {100 * scores.wer:.1f}%** · CER {100 * scores.cer:.1f}% · "
+                f"{scores.substitutions} substituted, {scores.deletions} deleted, "
+                f"{scores.insertions} inserted of {scores.reference_words} reference words")
+        return result["text"], rows, line, word_diff(reference, result["text"], norm)
+
+    def speak(self, text: str, voice: str, speed: float) -> tuple[tuple[int, Any], str]:
+        """Audio file and a one-line description."""
+        try:
+            reply = self.client.synthesize(text, voice or None, speed)
+        except ApiError as e:
+            raise self._fail(e) from e
+        h = reply.headers
+        return (_samples(reply.audio),
+                f"{h.get('x-audio-duration')} s, voice {h.get('x-voice')}")
+
+    def clone(self, text: str, reference: str | None, saved: str, engine: str,
+              ) -> tuple[tuple[int, Any], str]:
+        """Cloned audio and its speaker similarity to the reference."""
+        voice_id = saved.split(" ")[0] if saved and not reference else None
+        if not reference and not voice_id:
+            raise _gradio().Error("upload or record a reference, or pick a saved voice")
+        try:
+            reply = self.client.clone(text, reference=reference, voice_id=voice_id,
+                                      engine=engine)
+        except ApiError as e:
+            raise self._fail(e) from e
+        sim = reply.headers.get("x-speaker-similarity")
+        return _samples(reply.audio), (f"**Speaker similarity to the reference: {sim}** "
+                                    f"(cosine of speaker embeddings; the same person scores "
+                                    f"about 0.9, different people about 0.6)")
+
+    def classify(self, audio: str | None) -> dict[str, float]:
+        """Top labels with scores."""
+        if not audio:
+            raise _gradio().Error("upload or record a clip first")
+        try:
+            result = self.client.classify(audio, top_k=5)
+        except ApiError as e:
+            raise self._fail(e) from e
+        return {item["label"]: item["score"] for item in result["top_k"]}
+
+    def voice_choices(self) -> tuple[list[str], list[str]]:
+        """Piper voices and saved voices (``id name``), for the dropdowns."""
+        try:
+            voices = self.client.voices()
+        except (ApiError, OSError) as e:
+            logger.warning("could not list voices: %s", e)
+            return [], []
+        return ([v["name"] for v in voices["piper"]],
+                [f"{v['id']} {v['name']}" for v in voices["saved"]])
+
+
+def build_demo(client: EarfulClient) -> Any:
+    """The Gradio Blocks app for an API reachable through ``client``."""
+    gr = _gradio()
+    h = Handlers(client)
+    # Gradio keeps uploads and outputs in its cache: files older than an hour are deleted.
+    with gr.Blocks(title="earful", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tab("Transcribe", id="transcribe"):
+            with gr.Row():
+                with gr.Column():
+                    t_audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                       label="Audio", elem_id="transcribe-audio")
+                    t_ref = gr.Textbox(label="Reference text (optional, for WER)", lines=2,
+                                       elem_id="reference-text")
+                    t_lang = gr.Textbox(label="Language (empty = detect)", value="")
+                    t_btn = gr.Button("Transcribe", variant="primary")
+                with gr.Column():
+                    t_text = gr.Textbox(label="Transcript", lines=4, elem_id="transcript")
+                    t_rows = gr.Dataframe(headers=["start", "end", "text"],
+                                          label="Segments (seconds)")
+                    t_wer = gr.Markdown(elem_id="wer")
+                    t_diff = gr.HighlightedText(label="Word diff (reference → heard)",
+                                                color_map=DIFF_COLORS, show_legend=True)
+            gr.Examples([[str(EXAMPLES / "jfk.mp3"),
+                          "And so my fellow Americans, ask not what your country can do for "
+                          "you, ask what you can do for your country."]],
+                        inputs=[t_audio, t_ref])
+            t_btn.click(h.transcribe, [t_audio, t_ref, t_lang], [t_text, t_rows, t_wer, t_diff])
+        with gr.Tab("Speak", id="speak"):
+            with gr.Row():
+                with gr.Column():
+                    s_text = gr.Textbox(label="Text", lines=3,
+                                        value="Hello! This voice runs entirely offline.")
+                    s_voice = gr.Dropdown(label="Voice", choices=[], allow_custom_value=True)
+                    s_speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+                    s_btn = gr.Button("Speak", variant="primary")
+                with gr.Column():
+                    s_audio = gr.Audio(label="Speech", type="numpy", elem_id="speech")
+                    s_info = gr.Markdown()
+            s_btn.click(h.speak, [s_text, s_voice, s_speed], [s_audio, s_info])
+        with gr.Tab("Clone", id="clone"):
+            with gr.Row():
+                with gr.Column():
+                    c_text = gr.Textbox(label="Text", lines=3,
+                                        value="This sentence was never recorded by this voice.")
+                    c_ref = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                     label="Reference voice (3 to 30 s)",
+                                     elem_id="clone-reference")
+                    c_saved = gr.Dropdown(label="…or a saved voice", choices=[],
+                                          allow_custom_value=True)
+                    c_engine = gr.Radio(["offline", "xtts"], value="offline", label="Engine")
+                    c_btn = gr.Button("Clone", variant="primary")
+                with gr.Column():
+                    c_audio = gr.Audio(label="Cloned speech", type="numpy", elem_id="cloned")
+                    c_sim = gr.Markdown(elem_id="similarity")
+            gr.Examples([[str(EXAMPLES / "reference_p240.mp3")]], inputs=[c_ref])
+            c_btn.click(h.clone, [c_text, c_ref, c_saved, c_engine], [c_audio, c_sim])
+        with gr.Tab("Classify", id="classify"):
+            with gr.Row():
+                with gr.Column():
+                    k_audio = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                       label="Keyword clip (yes, no, up, down, left, right, "
+                                             "on, off, stop, go)",
+                                       elem_id="classify-audio")
+                    k_btn = gr.Button("Classify", variant="primary")
+                with gr.Column():
+                    k_label = gr.Label(label="Top labels", num_top_classes=5,
+                                       elem_id="labels")
+            gr.Examples([[str(EXAMPLES / "keyword_yes.wav")]], inputs=[k_audio])
+            k_btn.click(h.classify, [k_audio], [k_label])
+
+        def refresh() -> tuple[Any, Any]:
+            piper, saved = h.voice_choices()
+            return (gr.update(choices=piper, value=piper[0] if piper else None),
+                    gr.update(choices=saved))
+
+        demo.load(refresh, None, [s_voice, c_saved])
+    return demo
+
+
+def mount_demo(app: Any, api_url: str, api_key: str | None = None) -> bool:
+    """Mount the demo at ``/`` of the service app; returns False when gradio is missing."""
+    try:
+        gr = _gradio()
+    except DependencyMissingError as e:
+        logger.warning("%s; serving the API only", e)
+        return False
+    demo = build_demo(EarfulClient(api_url, api_key))
+    gr.mount_gradio_app(app, demo, path="/", allowed_paths=[str(EXAMPLES)],
+                        footer_links=["api"])
+    return True
