@@ -14,6 +14,7 @@ from earful.asr.writers import WRITERS
 
 if TYPE_CHECKING:
     from earful.asr.batch import Job
+    from earful.asr.cluster import ClusterOptions
     from earful.asr.result import Transcript
 
 logger = logging.getLogger("earful")
@@ -45,11 +46,37 @@ def options_from_args(args: argparse.Namespace, **extra: object) -> TranscribeOp
         **extra)  # type: ignore[arg-type]
 
 
+def _cluster(args: argparse.Namespace) -> ClusterOptions:
+    from earful.asr.cluster import ClusterOptions
+
+    return ClusterOptions(address=args.ray_address, workers=args.workers,
+                          cpus_per_worker=args.cpus_per_worker,
+                          gpus_per_worker=args.gpus_per_worker)
+
+
+def _cmd_transcribe_ray(args: argparse.Namespace, opts: TranscribeOptions) -> int:
+    from earful.asr.batch import describe_failures
+    from earful.asr.cluster import MANIFEST, transcribe_on_ray
+
+    if not args.output_dir:
+        raise SystemExit("--ray writes files: give --output-dir (shared storage on a cluster)")
+    out = Path(args.output_dir)
+    summary = transcribe_on_ray(args.paths, opts, out, fmt=args.format, cluster=_cluster(args),
+                                progress=not args.quiet)
+    logger.info("%s; manifest: %s", summary.line(), out / MANIFEST)
+    if summary.failed:
+        logger.error("%d file(s) failed:\n%s", len(summary.failed), describe_failures(summary))
+        return 1
+    return 0
+
+
 def _cmd_transcribe(args: argparse.Namespace) -> int:
     from earful.asr.batch import describe_failures, expand_inputs, run_batch
     from earful.asr.writers import render
 
     opts = options_from_args(args, word_timestamps=args.word_timestamps)
+    if args.ray:
+        return _cmd_transcribe_ray(args, opts)
     out_dir = Path(args.output_dir) if args.output_dir else None
 
     def show(job: Job, result: Transcript) -> None:
@@ -78,8 +105,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     conditions: list[float | None] = [None]
     if args.snr:
         conditions += [float(x) for x in args.snr.split(",")]
-    reports = [evaluate(rows, opts, snr, normaliser=args.normaliser, progress=not args.quiet)
-               for snr in conditions]
+    if args.ray:
+        from earful.asr.cluster import evaluate_on_ray
+
+        if args.snr:
+            raise SystemExit("--snr is not supported with --ray")
+        reports = [evaluate_on_ray(rows, opts, normaliser=args.normaliser, cluster=_cluster(args),
+                                   progress=not args.quiet)]
+    else:
+        reports = [evaluate(rows, opts, snr, normaliser=args.normaliser,
+                            progress=not args.quiet) for snr in conditions]
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
@@ -99,6 +134,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 1 if any(r.failed for r in reports) else 0
 
 
+def _add_ray_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Ray (distributed)")
+    g.add_argument("--ray", action="store_true", help="run on Ray (a local one unless "
+                                                     "--ray-address is given)")
+    g.add_argument("--ray-address", default=None, help="join a cluster: auto, HOST:6379 or "
+                                                      "ray://HOST:10001")
+    g.add_argument("--workers", type=int, default=0,
+                   help="model-holding workers (default: one per CPU of the cluster)")
+    g.add_argument("--cpus-per-worker", type=float, default=1.0)
+    g.add_argument("--gpus-per-worker", type=float, default=0.0)
+
+
 def _add_transcribe(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("transcribe", help="transcribe files, folders or globs")
     p.add_argument("paths", nargs="+", help="audio files, folders (recursive) or glob patterns")
@@ -106,8 +153,9 @@ def _add_transcribe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output-dir", default=None, help="write <stem>.<format> files here")
     p.add_argument("--word-timestamps", action="store_true")
     p.add_argument("--skip-existing", action="store_true",
-                   help="leave inputs whose output file already exists")
+                   help="leave inputs whose output file already exists (always on with --ray)")
     _add_decode_options(p)
+    _add_ray_options(p)
     p.set_defaults(handler=_cmd_transcribe)
 
 
@@ -120,6 +168,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=0, help="only the first N rows")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     _add_decode_options(p)
+    _add_ray_options(p)
     p.set_defaults(handler=_cmd_eval)
 
 

@@ -77,7 +77,7 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
     from earful.tts.clone import CloneOptions
     from earful.tts.evaluate import SENTENCES, evaluate_clones, reference_files
     from earful.tts.similarity import load_speaker_encoder
-    from earful.tts.synth import clone, speak_text
+    from earful.tts.synth import clone, offline_cloner, speak_text
 
     settings = get_settings()
     sentences: tuple[str, ...] = SENTENCES
@@ -93,7 +93,9 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
     report = evaluate_clones(
         refs, lambda t: speak_text(t, settings),
         lambda t, ref: clone(t, settings, opts, reference=ref), load_speaker_encoder(),
-        sentences, args.engine, progress=lambda _: bar.update(1))
+        sentences, args.engine, progress=lambda _: bar.update(1),
+        prepare=(offline_cloner(settings, settings.tts_voice).profile
+                 if args.engine == "offline" else None))
     bar.close()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

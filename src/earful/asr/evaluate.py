@@ -135,7 +135,6 @@ def evaluate(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions,
     norm = get_normaliser(normaliser)
     utterances: list[Utterance] = []
     failed: list[tuple[str, str]] = []
-    audio_seconds = 0.0
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     label = "clean" if snr_db is None else f"{snr_db:g} dB"
@@ -150,15 +149,26 @@ def evaluate(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions,
             failed.append((str(path), str(e)))
             logger.error("skipped %s: %s", path, e)
             continue
-        duration = len(audio) / 16000
-        audio_seconds += duration
-        one = score([reference], [hyp], norm).wer if norm(reference).strip() else 0.0
-        utterances.append(Utterance(str(path), reference, hyp, one, round(duration, 3)))
+        utterances.append(utterance(str(path), reference, hyp, len(audio) / 16000, norm))
+    return build_report(snr_db, utterances, failed, time.perf_counter() - start, norm)
+
+
+def build_report(snr_db: float | None, utterances: list[Utterance],
+                 failed: list[tuple[str, str]], wall_seconds: float,
+                 norm: Callable[[str], str]) -> EvalReport:
+    """Corpus scores over transcribed utterances (shared by local and Ray evaluation)."""
     if not utterances:
         raise DatasetError("no file in the manifest could be transcribed")
     scores = score([u.reference for u in utterances], [u.hypothesis for u in utterances], norm)
-    return EvalReport(snr_db, scores, utterances, failed, audio_seconds,
-                      time.perf_counter() - start)
+    return EvalReport(snr_db, scores, utterances, failed,
+                      sum(u.duration for u in utterances), wall_seconds)
+
+
+def utterance(path: str, reference: str, hypothesis: str, duration: float,
+              norm: Callable[[str], str]) -> Utterance:
+    """One scored utterance."""
+    one = score([reference], [hypothesis], norm).wer if norm(reference).strip() else 0.0
+    return Utterance(path, reference, hypothesis, one, round(duration, 3))
 
 
 def plot_wer_curve(reports: Sequence[EvalReport], title: str = "WER against SNR") -> Figure:

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from earful.errors import InvalidOptionError
 from earful.models import registry
 from earful.tts.convert import (
@@ -33,6 +35,8 @@ from earful.tts.result import Speech
 
 ENGINES = ("offline", "xtts")
 PROFILE_CACHE_SIZE = 64
+#: Bounds on the speaking-rate change toward a reference: beyond them Piper's voice blurs.
+MIN_RATE, MAX_RATE = 0.75, 1.33
 
 #: What the offline engine's base voice reads once to measure its own acoustics: phonetically
 #: balanced sentences (Harvard lists), so its average envelope covers every vowel.
@@ -58,6 +62,9 @@ class CloneOptions:
     """Piper voice the offline engine converts from."""
     strength: float = 1.0
     """Offline engine: 0 keeps the base voice, 1 converts fully."""
+    match_rate: bool = True
+    """Offline engine: speak at the reference's syllable rate (within 0.75x to 1.33x of the
+    base voice's), on top of ``speed``."""
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -109,8 +116,13 @@ class OfflineCloner:
     def clone(self, text: str, target: VoiceProfile, opts: CloneOptions, *,
               voice: str = "reference") -> Speech:
         """Speak ``text`` with the base voice converted toward ``target``."""
+        speed = opts.speed
+        if opts.match_rate and target.syllable_rate > 0 and self.source.syllable_rate > 0:
+            ratio = float(np.clip(target.syllable_rate / self.source.syllable_rate,
+                                  MIN_RATE, MAX_RATE))
+            speed = float(np.clip(speed * ratio, 0.25, 4.0))
         start = time.perf_counter()
-        base = speak(self.voice, text, SpeakOptions(speed=opts.speed), name=self.name)
+        base = speak(self.voice, text, SpeakOptions(speed=speed), name=self.name)
         synth = time.perf_counter() - start
         convert_opts = replace(self.opts, strength=opts.strength)
         plan = plan_conversion(self.source, target, convert_opts)

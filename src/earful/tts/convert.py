@@ -83,6 +83,8 @@ class VoiceProfile:
     """Mean log-power spectral envelope of voiced frames (``FFT_SIZE // 2 + 1`` bins)."""
     voiced_seconds: float
     """How much voiced speech the profile was measured on."""
+    syllable_rate: float = 0.0
+    """Syllables per second of speech (pauses excluded); 0 when unknown."""
 
     @property
     def f0_hz(self) -> float:
@@ -97,6 +99,7 @@ class VoiceProfile:
             log_f0=np.array([self.log_f0_mean, self.log_f0_std]),
             envelope=self.envelope,
             voiced=np.array([self.voiced_seconds]),
+            rate=np.array([self.syllable_rate]),
         )
         return buf.getvalue()
 
@@ -109,6 +112,7 @@ class VoiceProfile:
                 float(z["log_f0"][1]),
                 np.asarray(z["envelope"], dtype=np.float64),
                 float(z["voiced"][0]),
+                float(z["rate"][0]) if "rate" in z else 0.0,
             )
 
 
@@ -169,7 +173,31 @@ def analyse_voice(
         )
     log_f0 = np.log(f0[voiced])
     envelope = np.log(sp[voiced] + 1e-12).mean(axis=0)
-    return VoiceProfile(float(log_f0.mean()), float(max(log_f0.std(), 1e-3)), envelope, seconds)
+    return VoiceProfile(float(log_f0.mean()), float(max(log_f0.std(), 1e-3)), envelope, seconds,
+                        syllable_rate(x, voiced, opts.frame_period_ms))
+
+
+def syllable_rate(x: np.ndarray, voiced: np.ndarray, frame_period_ms: float) -> float:
+    """Syllables per second of speech, counted as loudness peaks in voiced stretches.
+
+    Each syllable has one vowel, the loudest voiced part of it: peaks of the smoothed
+    loudness at least 2 dB above the dips around them and 100 ms apart are counted, and
+    divided by the speaking time (frames within 30 dB of the loudest, pauses excluded).
+    """
+    from scipy.signal import find_peaks
+
+    hop = int(RATE * frame_period_ms / 1000)
+    n = min(len(voiced), len(x) // hop)
+    if n < 10:
+        return 0.0
+    frames = x[: n * hop].reshape(n, hop)
+    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+    smooth = np.convolve(level, np.ones(7) / 7, mode="same")
+    speaking = smooth > smooth.max() - 30
+    peaks, _ = find_peaks(np.where(voiced[:n], smooth, smooth.min()), prominence=2.0,
+                          distance=max(1, int(100 / frame_period_ms)))
+    seconds = speaking.sum() * frame_period_ms / 1000
+    return float(len(peaks) / seconds) if seconds > 0.5 else 0.0
 
 
 def warp_envelope(log_env: np.ndarray, factor: float) -> np.ndarray:

@@ -76,6 +76,7 @@ class VoiceScore:
     wer: float
     dnsmos: float
     real_time_factor: float
+    reference_analysis_seconds: float
 
 
 @dataclass
@@ -92,7 +93,8 @@ class CloneReport:
         """Means over voices."""
         if not self.voices:
             return {}
-        keys = ("similarity", "baseline_similarity", "wer", "dnsmos", "real_time_factor")
+        keys = ("similarity", "baseline_similarity", "wer", "dnsmos", "real_time_factor",
+                "reference_analysis_seconds")
         out = {k: round(float(np.mean([getattr(v, k) for v in self.voices])), 4) for k in keys}
         out["gain"] = round(out["similarity"] - out["baseline_similarity"], 4)
         return out
@@ -112,7 +114,8 @@ def reference_files(folder: Path) -> list[Path]:
 def evaluate_clones(references: Sequence[Path], speak: Callable[[str], Speech],
                     clone: Callable[[str, Any], Speech], encoder: Any,
                     sentences: Sequence[str] = SENTENCES, engine: str = "offline",
-                    progress: Callable[[str], None] | None = None) -> CloneReport:
+                    progress: Callable[[str], None] | None = None,
+                    prepare: Callable[[Any], Any] | None = None) -> CloneReport:
     """Clone ``sentences`` toward every reference and score the results.
 
     Args:
@@ -123,6 +126,8 @@ def evaluate_clones(references: Sequence[Path], speak: Callable[[str], Speech],
         sentences: What every voice says.
         engine: Name recorded in the report.
         progress: Called with each reference's name as it starts.
+        prepare: Called with each reference before timing starts: the one-off analysis of a
+            voice (what saving a voice does), timed and reported on its own.
     """
     from earful.tts.reference import load_reference
     from earful.tts.similarity import cosine, embed
@@ -144,6 +149,10 @@ def evaluate_clones(references: Sequence[Path], speak: Callable[[str], Speech],
             continue
         ref_emb = embed(encoder, ref.samples, ref.sample_rate)
         start = time.perf_counter()
+        if prepare is not None:
+            prepare(ref)
+        analysis = time.perf_counter() - start
+        start = time.perf_counter()
         outs = [clone(s, ref) for s in sentences]
         elapsed = time.perf_counter() - start
         wer, _ = intelligibility(outs)
@@ -155,5 +164,6 @@ def evaluate_clones(references: Sequence[Path], speak: Callable[[str], Speech],
             baseline_similarity=round(float(np.mean([cosine(ref_emb, e) for e in plain_emb])),
                                       4),
             wer=round(wer, 4), dnsmos=round(float(np.mean([dnsmos(o) for o in outs])), 3),
-            real_time_factor=round(elapsed / sum(o.duration for o in outs), 4)))
+            real_time_factor=round(elapsed / sum(o.duration for o in outs), 4),
+            reference_analysis_seconds=round(analysis, 3)))
     return report

@@ -1,0 +1,58 @@
+"""Speech synthesis speed on this machine: Piper alone, and the offline cloning engine.
+
+Run: .venv/bin/python benchmarks/tts_speed.py   (on an otherwise idle machine)
+Speed is seconds of audio per second of computing (x real time), best of 3 runs after a
+warm-up, on a 60-word paragraph. The clone is timed with the reference voice already
+analysed (as for a saved voice); the one-off analysis is timed on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from _common import peak_rss_mb, save, table
+from earful.config import Settings
+from earful.tts.clone import CloneOptions
+from earful.tts.reference import load_reference
+from earful.tts.synth import clone, offline_cloner, speak_text
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = ("Printing, in the only sense with which we are at present concerned, differs from most "
+        "if not from all the arts and crafts represented in the exhibition. The earliest book "
+        "printed with movable types was produced in Germany about fourteen fifty-five, and the "
+        "art spread quickly to the rest of Europe.")
+
+
+def best_speed(run, repeats: int = 3) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    run()
+    speeds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        speech = run()
+        speeds.append(speech.duration / (time.perf_counter() - start))
+    return max(speeds), speech.duration
+
+
+def main() -> None:
+    settings = Settings()
+    ref = load_reference(ROOT / "tests" / "data" / "jfk.flac")
+    cloner = offline_cloner(settings, settings.tts_voice)
+    start = time.perf_counter()
+    cloner.profile(ref)
+    analysis = time.perf_counter() - start
+    piper, seconds = best_speed(lambda: speak_text(TEXT, settings))
+    cloned, _ = best_speed(lambda: clone(TEXT, settings, CloneOptions(match_rate=False),
+                                         reference=ref))
+    rows = [["Piper en_US-joe-medium", f"{seconds:.1f}", f"{piper:.1f}x", "20x"],
+            ["offline clone (Piper + WORLD)", f"{seconds:.1f}", f"{cloned:.1f}x", "3x"]]
+    md = "### Speech synthesis speed (2 CPU cores, best of 3)\n\n"
+    md += table(["engine", "audio s", "speed (x real time)", "target"], rows)
+    md += (f"\n\nAnalysing an 11 s reference (once per voice): {analysis:.2f} s. "
+           f"Peak memory {peak_rss_mb():.0f} MB.")
+    save("tts_speed", md, {"piper_x_real_time": piper, "clone_x_real_time": cloned,
+                           "audio_seconds": seconds, "reference_analysis_seconds": analysis})
+
+
+if __name__ == "__main__":
+    main()
