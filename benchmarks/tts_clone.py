@@ -48,9 +48,10 @@ def main() -> None:
     md = "### Offline voice cloning quality (Piper joe + WORLD conversion)\n\n"
     md += table(["references", "voices", "skipped (<3 s)", "similarity", "Piper baseline",
                 "gain", "WER", "DNSMOS"], rows)
+    gain = overall["similarity"] - overall["baseline_similarity"]
     md += (f"\n\nAll {len(every)} voices: similarity {overall['similarity']:.3f}, baseline "
-           f"{overall['baseline_similarity']:.3f} (gain "
-           f"{overall['similarity'] - overall['baseline_similarity']:+.3f}), WER {100 * overall['wer']:.1f}%. "
+           f"{overall['baseline_similarity']:.3f} (gain {gain:+.3f}), "
+           f"WER {100 * overall['wer']:.1f}%. "
            f"Peak memory {raw['overall']['peak_rss_mb']} MB. 5 Harvard sentences per voice; "
            "WER: Whisper tiny.en after English normalisation. Targets: similarity 0.80 and "
            "+0.10 over Piper, WER <= 10% (Piper alone <= 5%).")
