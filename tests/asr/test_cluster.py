@@ -158,10 +158,18 @@ def test_resume_processes_only_the_rest(local_ray: None, originals: list[Path],
                    stop=halfway)
     assert 20 <= first.succeeded < 60
     second = on_ray([str(tmp_path / "corpus")], OPTS, out, cluster=CLUSTER, progress=False)
-    assert second.skipped == first.succeeded
-    assert second.succeeded == 60 - first.succeeded
-    done = [r["file"] for r in manifest_rows(out) if r["status"] == "done"]
-    assert len(done) == len(set(done)) == 60
+    # A task in flight when the first run stopped may have finished writing a file after the
+    # driver stopped listening: that output is complete, so the rerun skips it too.
+    assert first.succeeded <= second.skipped <= first.succeeded + 2 * CLUSTER.workers * \
+        CLUSTER.max_files_per_task
+    assert second.succeeded == 60 - second.skipped and not second.failed
+    rows = manifest_rows(out)
+    done = [r["file"] for r in rows if r["status"] == "done"]
+    assert len(done) == len(set(done))  # nothing transcribed twice
+    skipped_now = {r["file"] for r in rows[-60:] if r["status"] == "skipped"}
+    assert len(skipped_now) == second.skipped
+    assert set(done) | skipped_now == {str(p) for p in (tmp_path / "corpus").rglob("*.flac")}
+    assert len(list(out.rglob("*.txt"))) == 60
 
 
 @pytest.mark.slow
