@@ -67,12 +67,11 @@ class ClusterOptions:
 
 @dataclass
 class Item:
-    """One input in a task: the audio, its output (or reference text) and its length."""
+    """One input in a task: the audio, its output (``None``: return the text) and length."""
 
     path: str
     dest: str | None
     seconds: float
-    reference: str | None = None
 
 
 @dataclass
@@ -235,6 +234,19 @@ class Dispatcher:
                              for it in task.items]
         return rows
 
+    def run(self, tasks: Iterable[Task],
+            handle: Callable[[list[dict[str, Any]]], bool]) -> None:
+        """Submit ``tasks`` as capacity allows and pass every batch of rows to ``handle``;
+        ``handle`` returning True stops the run (tasks still in flight are abandoned)."""
+        for task in tasks:
+            while self.full:
+                if handle(self.collect()):
+                    return
+            self.submit(task)
+        while self.inflight:
+            if handle(self.collect()):
+                return
+
     def close(self) -> None:
         """Release the actors (and the local Ray this run started)."""
         for actor in self.actors:
@@ -332,21 +344,12 @@ def transcribe_on_ray(inputs: Sequence[str], opts: TranscribeOptions, output_dir
                         continue
                     yield Item(str(job.path), str(dest), _duration(job.path))
 
-            def drain(wait: bool) -> bool:
-                rows = pool.collect(None if wait else 0)
+            def handle(rows: list[dict[str, Any]]) -> bool:
                 _record(manifest, rows, summary)
                 bar.update(rows)
                 return bool(rows) and stop is not None and stop(summary)
 
-            stopped = False
-            for task in pack(items(), cluster.task_seconds, cluster.max_files_per_task):
-                while pool.full and not stopped:
-                    stopped = drain(wait=True)
-                if stopped:
-                    break
-                pool.submit(task)
-            while pool.inflight and not stopped:
-                stopped = drain(wait=True)
+            pool.run(pack(items(), cluster.task_seconds, cluster.max_files_per_task), handle)
     except KeyboardInterrupt:
         logger.warning("interrupted; completed outputs are kept, rerun to resume")
         raise
@@ -373,18 +376,15 @@ def evaluate_on_ray(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions, *
     pool = Dispatcher(opts, "txt", cluster)
     bar = Progress(len(rows), progress)
     results: list[dict[str, Any]] = []
+
+    def handle(got: list[dict[str, Any]]) -> bool:
+        results.extend(got)
+        bar.update(got)
+        return False
+
     try:
-        items = (Item(str(p), None, _duration(p), text) for p, text in rows)
-        for task in pack(items, cluster.task_seconds, cluster.max_files_per_task):
-            while pool.full:
-                got = pool.collect()
-                results += got
-                bar.update(got)
-            pool.submit(task)
-        while pool.inflight:
-            got = pool.collect()
-            results += got
-            bar.update(got)
+        items = (Item(str(p), None, _duration(p)) for p, _ in rows)
+        pool.run(pack(items, cluster.task_seconds, cluster.max_files_per_task), handle)
     finally:
         bar.close()
         pool.close()
