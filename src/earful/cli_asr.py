@@ -29,6 +29,8 @@ def _add_decode_options(p: argparse.ArgumentParser) -> None:
                    help="windows decoded together (faster-whisper batched pipeline when > 1)")
     p.add_argument("--no-vad", action="store_true", help="do not skip non-speech with Silero VAD")
     p.add_argument("--prompt", default=None, help="initial prompt (vocabulary, style)")
+    p.add_argument("--repetition-penalty", type=float, default=1.0,
+                   help="above 1 discourages repeated tokens (loops on short clips)")
     p.add_argument("--device", default=None, help="cpu, cuda or auto")
     p.add_argument("--compute-type", default=None, help="int8 (default), float32, float16...")
 
@@ -37,13 +39,12 @@ def options_from_args(args: argparse.Namespace, **extra: object) -> TranscribeOp
     """Build options from CLI arguments, falling back to the settings' defaults."""
     from earful.config import get_settings
 
-    s = get_settings()
-    return TranscribeOptions(
-        model=args.model or s.asr_model, engine=args.engine or s.asr_engine,
-        device=args.device or s.asr_device, compute_type=args.compute_type or s.asr_compute_type,
-        cpu_threads=s.asr_cpu_threads, language=args.language, beam_size=args.beam_size,
-        batch_size=args.batch_size, vad=not args.no_vad, initial_prompt=args.prompt,
-        **extra)  # type: ignore[arg-type]
+    return TranscribeOptions.from_settings(
+        get_settings(), model=args.model or None, engine=args.engine or None,
+        device=args.device or None, compute_type=args.compute_type or None,
+        language=args.language, beam_size=args.beam_size, batch_size=args.batch_size,
+        vad=not args.no_vad, initial_prompt=args.prompt,
+        repetition_penalty=args.repetition_penalty, **extra)
 
 
 def _cluster(args: argparse.Namespace) -> ClusterOptions:

@@ -68,7 +68,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = train(
         examples, args.out, dataset=dataset, features=features,
         model_cfg={"channels": args.channels, "depth": args.depth, "dropout": args.dropout},
-        augment=AugmentConfig(mixup_alpha=args.mixup),
+        augment=AugmentConfig(mixup_alpha=args.mixup, **{k: v for k, v in (
+            ("speed", args.speed), ("vtlp", args.vtlp)) if v is not None}),
         cfg=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                         patience=args.patience, seed=args.seed),
         noise_examples=noise, cache_dir=get_settings().cache_dir / "features",
@@ -134,6 +135,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--depth", type=int, default=3)
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha (0 = off)")
+    p.add_argument("--speed", type=float, default=None,
+                   help="speed perturbation: time stretched by up to this fraction "
+                        "(0 = off; default 0.15)")
+    p.add_argument("--vtlp", type=float, default=None,
+                   help="vocal-tract-length perturbation: mel axis scaled by up to this "
+                        "fraction (0 = off; default 0.1)")
     p.add_argument("--clip-seconds", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")

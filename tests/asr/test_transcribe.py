@@ -78,6 +78,21 @@ def test_isolated_digit(test_data: Path) -> None:
     assert all(s.end <= result.duration for s in result.segments)
 
 
+def test_isolated_digits_with_sentence_prompt_and_repetition_penalty(shared_data: Path) -> None:
+    # The settings benchmarks/asr_hallucination.py chose on FSDD takes 5-9: one word out,
+    # the digit that was said, for clips of well under a second.
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    opts = TranscribeOptions(
+        language="en", initial_prompt="Zero. One. Two. Three. Four. Five. Six. Seven. Eight. "
+        "Nine.", repetition_penalty=1.3)
+    clips = [(d, shared_data / "fsdd" / "recordings" / f"{d}_{speaker}_7.wav")
+             for d in range(10) for speaker in ("jackson", "theo")]
+    hyps = [NORM(transcribe_file(path, opts).text) for _, path in clips]
+    assert all(len(h.split()) == 1 for h in hyps), hyps
+    correct = sum(h in (str(d), words[d]) for (d, _), h in zip(clips, hyps, strict=True))
+    assert correct >= 17, hyps
+
+
 def test_noisy_speech_still_transcribes(test_data: Path, jfk_ref: str) -> None:
     noisy = add_noise(load_audio(test_data / "jfk.wav"), 10, "pink", seed=0)
     assert wer(jfk_ref, transcribe(noisy).text) <= 0.2
@@ -135,10 +150,21 @@ def test_bad_file_raises_typed_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("change", [{"engine": "nope"}, {"beam_size": 0}, {"batch_size": 0},
                                     {"task": "summarise"}, {"chunk_seconds": 5},
-                                    {"language": "english-please"}])
+                                    {"language": "english-please"},
+                                    {"repetition_penalty": 0.5}])
 def test_options_are_validated(change: dict) -> None:
     with pytest.raises(InvalidOptionError):
         TranscribeOptions(**change)
+
+
+def test_options_from_settings_take_request_values_over_settings() -> None:
+    from earful.config import Settings
+
+    s = Settings(asr_model="base", asr_compute_type="float32", asr_cpu_threads=3)
+    opts = TranscribeOptions.from_settings(s, language="fr", model=None, beam_size=2)
+    assert (opts.model, opts.compute_type, opts.cpu_threads) == ("base", "float32", 3)
+    assert (opts.language, opts.beam_size) == ("fr", 2)
+    assert TranscribeOptions.from_settings(s, model="tiny.en").model == "tiny.en"
 
 
 def test_short_clip_output_is_capped_at_a_speaking_rate(test_data: Path) -> None:

@@ -60,6 +60,8 @@ def transcribe_transformers(audio: np.ndarray, opts: TranscribeOptions) -> Trans
         # what transformers recommends over the experimental chunked mode for seq2seq.
         kwargs["return_timestamps"] = "word" if opts.word_timestamps else True
         gen: dict[str, Any] = {"num_beams": opts.beam_size}
+        if opts.repetition_penalty != 1.0:
+            gen["repetition_penalty"] = opts.repetition_penalty
         if getattr(pipe.model.generation_config, "is_multilingual", False):
             gen["task"] = opts.task
             if opts.language:

@@ -36,6 +36,9 @@ class TranscribeOptions:
     """Attach start/end times and a probability to every word."""
     initial_prompt: str | None = None
     """Text that conditions the first window (vocabulary, spelling, style)."""
+    repetition_penalty: float = 1.0
+    """Divide the scores of tokens already in the context by this (1 = off). Above 1 it
+    breaks the loops Whisper falls into on short or unclear audio ("six, six, six")."""
     batch_size: int = 1
     """Windows decoded together; above 1 uses faster-whisper's batched pipeline."""
     no_speech_threshold: float = 0.6
@@ -67,6 +70,8 @@ class TranscribeOptions:
             (bool(self.model), "model must not be empty"),
             (self.task in ("transcribe", "translate"), f"unknown task {self.task!r}"),
             (1 <= self.beam_size <= 20, f"beam_size must be 1..20, got {self.beam_size}"),
+            (1.0 <= self.repetition_penalty <= 3.0,
+             f"repetition_penalty must be in [1, 3], got {self.repetition_penalty}"),
             (1 <= self.batch_size <= 64, f"batch_size must be 1..64, got {self.batch_size}"),
             (0.0 <= self.no_speech_threshold <= 1.0, "no_speech_threshold must be in [0, 1]"),
             (self.log_prob_threshold <= 0.0, "log_prob_threshold must be <= 0"),
@@ -81,6 +86,16 @@ class TranscribeOptions:
         for ok, message in checks:
             if not ok:
                 raise InvalidOptionError(message)
+
+    @classmethod
+    def from_settings(cls, settings: Any, **changes: Any) -> TranscribeOptions:
+        """Options whose model, engine, device, compute type and threads come from
+        ``settings`` (an :class:`earful.config.Settings`); ``changes`` that are not ``None``
+        override any field."""
+        base = {"model": settings.asr_model, "engine": settings.asr_engine,
+                "device": settings.asr_device, "compute_type": settings.asr_compute_type,
+                "cpu_threads": settings.asr_cpu_threads}
+        return cls(**{**base, **{k: v for k, v in changes.items() if v is not None}})
 
     def with_(self, **changes: Any) -> TranscribeOptions:
         """A copy with some fields changed (validated again)."""

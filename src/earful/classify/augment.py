@@ -35,6 +35,11 @@ class AugmentConfig:
     """Widest time mask, in frames."""
     mixup_alpha: float = 0.0
     """Beta(alpha, alpha) mixup of clips and labels; 0 disables it."""
+    speed: float = 0.15
+    """Speed perturbation: stretch time by a random factor in [1 - speed, 1 + speed]."""
+    vtlp: float = 0.1
+    """Vocal-tract-length perturbation: scale the mel axis by a factor in
+    [1 - vtlp, 1 + vtlp], a cheap stand-in for a speaker with a shorter or longer tract."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -48,6 +53,8 @@ class AugmentConfig:
         if min(self.time_shift_frames, self.freq_masks, self.freq_mask_width, self.time_masks,
                self.time_mask_width) < 0 or self.mixup_alpha < 0:
             raise InvalidOptionError("augmentation sizes must be >= 0")
+        if not (0.0 <= self.speed < 0.5 and 0.0 <= self.vtlp < 0.5):
+            raise InvalidOptionError("speed and vtlp must be in [0, 0.5)")
 
 
 def time_shift(power: torch.Tensor, max_frames: int, gen: torch.Generator) -> torch.Tensor:
@@ -63,6 +70,30 @@ def time_shift(power: torch.Tensor, max_frames: int, gen: torch.Generator) -> to
         else:
             out[i, :, :s] = power[i, :, -s:]
     return out
+
+
+def warp(power: torch.Tensor, speed: float, vtlp: float, gen: torch.Generator,
+         ) -> torch.Tensor:
+    """Stretch each clip in time about its centre and its mel axis about 0 Hz, at random.
+
+    One bilinear resampling (``grid_sample``) does both. Frames read from beyond the clip
+    repeat its edge frames (background), so a slowed-down word is never cut by a zero band.
+    """
+    if speed == 0 and vtlp == 0:
+        return power
+    from torch.nn import functional
+
+    b = power.shape[0]
+    t_scale = 1 + speed * (2 * torch.rand(b, generator=gen) - 1)
+    f_scale = 1 + vtlp * (2 * torch.rand(b, generator=gen) - 1)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = t_scale  # x: time, stretched about the centre
+    theta[:, 1, 1] = f_scale  # y: mel bands, stretched about the lowest band (y = -1)
+    theta[:, 1, 2] = f_scale - 1
+    grid = functional.affine_grid(theta, [b, 1, *power.shape[1:]], align_corners=True)
+    out = functional.grid_sample(power.unsqueeze(1), grid, mode="bilinear",
+                                 padding_mode="border", align_corners=True)
+    return out.squeeze(1)
 
 
 def mix_noise(power: torch.Tensor, noise: torch.Tensor, cfg: AugmentConfig,
@@ -92,20 +123,18 @@ def spec_augment(logmel: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
     Masks are filled with the clip's mean log energy, not zero: on log-mel input zero means
     power 1.0, a loud stripe rather than an absence.
     """
-    out = logmel.clone()
-    b, m, t = out.shape
-    means = out.mean(dim=(1, 2))
-    for i in range(b):
-        fill = float(means[i])
-        for _ in range(cfg.freq_masks):
-            w = int(torch.randint(0, cfg.freq_mask_width + 1, (1,), generator=gen))
-            f0 = int(torch.randint(0, max(1, m - w), (1,), generator=gen))
-            out[i, f0:f0 + w, :] = fill
-        for _ in range(cfg.time_masks):
-            w = int(torch.randint(0, cfg.time_mask_width + 1, (1,), generator=gen))
-            t0 = int(torch.randint(0, max(1, t - w), (1,), generator=gen))
-            out[i, :, t0:t0 + w] = fill
-    return out
+    b, m, t = logmel.shape
+    mask = torch.zeros(b, m, t, dtype=torch.bool)
+    for count, width, size, axis in ((cfg.freq_masks, cfg.freq_mask_width, m, 1),
+                                     (cfg.time_masks, cfg.time_mask_width, t, 2)):
+        pos = torch.arange(size)
+        for _ in range(count):
+            w = torch.randint(0, width + 1, (b,), generator=gen)
+            start = (torch.rand(b, generator=gen) * (size - w).clamp_min(1)).long()
+            band = (pos >= start[:, None]) & (pos < (start + w)[:, None])  # (b, size)
+            mask |= band[:, :, None] if axis == 1 else band[:, None, :]
+    fill = logmel.mean(dim=(1, 2), keepdim=True).expand_as(logmel)
+    return torch.where(mask, fill, logmel)
 
 
 def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, gen: torch.Generator,

@@ -103,6 +103,7 @@ def _train_epoch(model: AudioCNN, opt: torch.optim.Optimizer, sched: Any, power:
         if len(idx) < 2:
             continue
         p = aug.time_shift(power[idx], acfg.time_shift_frames, gen)
+        p = aug.warp(p, acfg.speed, acfg.vtlp, gen)
         p = aug.mix_noise(p, noise, acfg, gen)
         x = aug.spec_augment(torch.log(p + 1e-6), acfg, gen)
         target = nn.functional.one_hot(y[idx], n_classes).float()

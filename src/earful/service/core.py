@@ -63,10 +63,9 @@ class Service:
                                      f"{', '.join(s.asr_models)}")
         if prompt is not None and len(prompt) > 1000:
             raise InvalidOptionError("prompt is longer than 1000 characters")
-        return TranscribeOptions(model=name, engine=s.asr_engine, device=s.asr_device,
-                                 compute_type=s.asr_compute_type, cpu_threads=s.asr_cpu_threads,
-                                 language=language or None, word_timestamps=word_timestamps,
-                                 initial_prompt=prompt or None)
+        return TranscribeOptions.from_settings(s, model=name, language=language or None,
+                                               word_timestamps=word_timestamps,
+                                               initial_prompt=prompt or None)
 
     def check_audio(self, path: Path, name: str) -> Checked:
         """Decode once to prove the file is audio and within the duration limit."""
