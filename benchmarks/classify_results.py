@@ -59,12 +59,30 @@ def main() -> None:
                      f"{params / 1e3:.0f}k", f"{model.stat().st_size / 1e6:.2f} MB",
                      f"{clf.meta['metrics'].get('train_seconds', 0) / 60:.1f} min"])
         raw[name] = {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
-                     "latency_p50_ms": p50, "latency_p95_ms": p95, "params": params}
+                     "latency_p50_ms": p50, "latency_p95_ms": p95, "params": params,
+                     "per_group": report["per_group"]}
         print(rows[-1], flush=True)
     md = ("### Shipped classifiers (test split, CPU, 2 threads)\n\n"
           + table(["model", "test set", "clips", "accuracy", "macro-F1",
                    "latency p50 / p95 (one clip)", "params", "file", "training time"], rows))
+    if "kws12" in raw:
+        md += "\n\n" + speaker_table(raw["kws12"]["per_group"], raw["kws12"]["accuracy"])
     save("classify_results", md, raw)
+
+
+def speaker_table(per_group: dict[str, dict[str, float]], overall: float) -> str:
+    """The keyword model's hardest test speakers (silence clips have no speaker)."""
+    speakers = {g: v for g, v in per_group.items()
+                if g != "(none)" and not g.startswith("noise:")}
+    clips = sum(v["n"] for v in speakers.values())
+    rows: list[list[object]] = [
+        [g, int(v["n"]), f"{100 * v['n'] / clips:.0f}%", f"{100 * v['accuracy']:.1f}%",
+         round(v["n"] * (1 - v["accuracy"]))] for g, v in list(speakers.items())[:5]]
+    mean = statistics.mean(v["accuracy"] for v in speakers.values())
+    return (f"#### kws12: the hardest of its {len(speakers)} test speakers\n\n"
+            + table(["speaker", "clips", "share of speech clips", "accuracy", "errors"], rows)
+            + f"\n\nAccuracy is {100 * overall:.1f}% over all clips and "
+            f"{100 * mean:.1f}% as a mean over speakers.")
 
 
 if __name__ == "__main__":

@@ -67,11 +67,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     features = FeatureConfig(clip_seconds=args.clip_seconds)
     result = train(
         examples, args.out, dataset=dataset, features=features,
-        model_cfg={"channels": args.channels, "depth": args.depth, "dropout": args.dropout},
+        model_cfg={"channels": args.channels, "depth": args.depth, "dropout": args.dropout,
+                   "members": args.members},
         augment=AugmentConfig(mixup_alpha=args.mixup, **{k: v for k, v in (
             ("speed", args.speed), ("vtlp", args.vtlp)) if v is not None}),
         cfg=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        patience=args.patience, seed=args.seed),
+                        patience=args.patience, seed=args.seed, ema_decay=args.ema,
+                        select=args.select),
         noise_examples=noise, cache_dir=get_settings().cache_dir / "features",
         resume=args.resume)
     test = result.test or {}
@@ -134,6 +136,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", type=int, default=16)
     p.add_argument("--depth", type=int, default=3)
     p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--members", type=int, default=1,
+                   help="networks trained side by side and averaged (an ensemble in one model)")
+    p.add_argument("--select", choices=("val", "last"), default="val",
+                   help="keep the epoch with the best validation accuracy, or the final one "
+                        "(when the validation split is too small to choose by)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="keep and save an exponential moving average of the weights with "
+                        "this decay per step, e.g. 0.995 (0 = off)")
     p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha (0 = off)")
     p.add_argument("--speed", type=float, default=None,
                    help="speed perturbation: time stretched by up to this fraction "

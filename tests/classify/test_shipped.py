@@ -45,3 +45,19 @@ def test_fsdd_model_hears_seven(test_data: Path, capsys: pytest.CaptureFixture) 
     assert main(["classify", str(test_data / "digit_7.wav"), "--model",
                  str(MODELS / "fsdd" / "model.pt"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["label"] == "7"
+
+
+@pytest.mark.parametrize("name", ["kws12", "fsdd"])
+def test_shipped_model_scores_what_its_card_says(name: str, shared_data: Path,
+                                                 tmp_path: Path) -> None:
+    from earful.classify import data
+    from earful.classify.evaluate import evaluate_checkpoint
+
+    examples = (data.speech_commands(shared_data / "speech_commands") if name == "kws12"
+                else data.fsdd(shared_data / "fsdd"))
+    report = evaluate_checkpoint(MODELS / name / "model.pt", examples, "test", tmp_path)
+    _, meta = load_checkpoint(MODELS / name / "model.pt")
+    # The same clips and weights give the recorded figure (up to float summation order).
+    assert report["accuracy"] == pytest.approx(meta["metrics"]["test_accuracy"], abs=0.004)
+    # Floors a retrained model must keep (the kws12 target of 92% is not reached yet).
+    assert report["accuracy"] >= {"kws12": 0.90, "fsdd": 0.99}[name]

@@ -70,11 +70,46 @@ def test_interrupted_then_resumed_equals_uninterrupted(tone_tree: Path, tmp_path
               cfg=TrainConfig(epochs=9, batch_size=16, lr=5e-3))
 
 
+def test_ensemble_with_weight_average_learns_saves_and_resumes(tone_tree: Path,
+                                                               tmp_path: Path) -> None:
+    ex = data.folder_tree(tone_tree, r"^(spk\d+)_")
+    cfg = TrainConfig(epochs=6, batch_size=16, lr=5e-3, patience=10, seed=0, ema_decay=0.9)
+    kwargs = {"dataset": {"name": "tones"}, "cfg": cfg,
+              "model_cfg": {"channels": 8, "members": 2}, "cache_dir": tmp_path / "cache"}
+    full = train(ex, tmp_path / "full", **kwargs)  # type: ignore[arg-type]
+    assert full.test is not None and full.test["accuracy"] >= 0.9
+    clf = load_classifier(str(full.run_dir / "best.pt"))
+    assert clf.model.cfg.members == 2 and clf.meta["train_config"]["ema_decay"] == 0.9
+    state = torch.load(full.run_dir / "last.pt", weights_only=False)
+    averaged = state["ema"]["module.head.1.weight"]
+    assert not torch.equal(averaged, state["model"]["head.1.weight"])
+    part = train(ex, tmp_path / "resumed", stop_after=3, **kwargs)  # type: ignore[arg-type]
+    assert len(part.history) == 3
+    resumed = train(ex, tmp_path / "resumed", resume=True, **kwargs)  # type: ignore[arg-type]
+    assert resumed.history == full.history  # the average is carried across the interruption
+
+
+def test_select_last_keeps_the_final_epoch(tone_tree: Path, tmp_path: Path) -> None:
+    ex = data.folder_tree(tone_tree, r"^(spk\d+)_")
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=5e-3, patience=1, seed=0, select="last")
+    r = train(ex, tmp_path, dataset={"name": "tones"}, cfg=cfg, model_cfg={"channels": 8},
+              cache_dir=tmp_path / "cache")
+    assert r.best_epoch == 4 and len(r.history) == 4  # patience 1 did not stop it
+    kept, meta = load_checkpoint(tmp_path / "best.pt")
+    final = torch.load(tmp_path / "last.pt", weights_only=False)["model"]
+    assert meta["epoch"] == 4
+    assert all(torch.equal(v, final[k]) for k, v in kept.state_dict().items())
+    with pytest.raises(ValueError, match="select"):
+        TrainConfig(select="first")
+
+
 def test_evaluate_any_checkpoint(run, tone_tree: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ex = data.folder_tree(tone_tree, r"^(spk\d+)_")
     report = evaluate_checkpoint(run.run_dir / "best.pt", ex, "all", tmp_path)
     assert report["n"] == len(ex) and report["accuracy"] >= 0.9
     assert set(report["per_class"]) == {"high", "low", "mid"}
+    assert set(report["per_group"]) == {e.group for e in ex}
+    assert sum(g["n"] for g in report["per_group"].values()) == len(ex)
     assert (tmp_path / "confusion.png").is_file()
     with pytest.raises(DatasetError, match="not in the checkpoint"):
         evaluate_checkpoint(run.run_dir / "best.pt",

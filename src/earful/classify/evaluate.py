@@ -11,14 +11,15 @@ import numpy as np
 from earful.classify.checkpoint import load_checkpoint
 from earful.classify.data import Example
 from earful.classify.features import FeatureConfig, compute_features
-from earful.classify.metrics import classification_report
+from earful.classify.metrics import classification_report, group_accuracy
 from earful.classify.train import predict, write_reports
 from earful.errors import DatasetError
 
 
 def evaluate_checkpoint(checkpoint: str | os.PathLike[str], examples: list[Example],
                         split: str, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class scores and a confusion matrix, written to ``out_dir``.
+    """Accuracy, macro-F1, per-class scores, per-speaker accuracy (``per_group``) and a
+    confusion matrix, written to ``out_dir``.
 
     Labels the checkpoint does not know are an error rather than silently skipped.
     """
@@ -32,7 +33,9 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike[str], examples: list[Examp
         raise DatasetError(f"labels not in the checkpoint: {', '.join(unknown)}")
     power = compute_features(chosen, FeatureConfig(**meta["feature_config"]))
     y = np.array([labels.index(e.label) for e in chosen])
-    report = classification_report(y, predict(model, power).argmax(1), labels)
+    pred = predict(model, power).argmax(1)
+    report = classification_report(y, pred, labels)
+    report["per_group"] = group_accuracy([e.group for e in chosen], y, pred)
     write_reports(Path(out_dir), {"split": split, "checkpoint": str(checkpoint), **report},
                   report)
     return report

@@ -35,6 +35,21 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, labels: list[s
     }
 
 
+def group_accuracy(groups: list[str], y_true: np.ndarray, y_pred: np.ndarray,
+                   ) -> dict[str, dict[str, float]]:
+    """Clips and accuracy per group (speaker), hardest first.
+
+    On a speaker-disjoint test set a few speakers can hold most of the errors; this shows
+    whether a figure is carried by many speakers or decided by one.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for g in sorted(set(groups)):
+        hit = np.asarray([t == p for gg, t, p in zip(groups, y_true, y_pred, strict=True)
+                          if gg == g])
+        out[g or "(none)"] = {"n": len(hit), "accuracy": round(float(hit.mean()), 4)}
+    return dict(sorted(out.items(), key=lambda kv: (kv[1]["accuracy"], -kv[1]["n"])))
+
+
 def plot_confusion(report: dict[str, Any], title: str = "Confusion matrix") -> Figure:
     """Row-normalised confusion matrix as a labelled heat map."""
     cm = np.asarray(report["confusion_matrix"])

@@ -2,8 +2,9 @@
 
 ``train`` takes examples with splits already assigned (``data.py``), caches their features,
 trains :class:`~earful.classify.model.AudioCNN` with on-the-fly augmentation and writes to
-the run folder: ``best.pt`` (best validation accuracy), ``last.pt`` (resumable),
-``history.json`` and, on the test split, ``metrics.json`` and ``confusion.png``.
+the run folder: ``best.pt`` (best validation accuracy, or the final epoch with
+``select="last"``), ``last.pt`` (resumable), ``history.json`` and, on the test split,
+``metrics.json`` and ``confusion.png``.
 """
 
 from __future__ import annotations
@@ -48,14 +49,24 @@ class TrainConfig:
     """Cross-entropy label smoothing."""
     patience: int = 12
     """Stop after this many epochs without a better validation accuracy."""
+    select: str = "val"
+    """Which epoch ``best.pt`` keeps: ``"val"``, the best validation accuracy; ``"last"``,
+    the final epoch (no early stopping), for validation sets too small to choose by."""
     seed: int = 0
     """Seed for weights, batching and augmentation."""
     threads: int = 0
     """Torch CPU threads (0 = torch's default)."""
+    ema_decay: float = 0.0
+    """Keep an exponential moving average of the weights with this decay per step and
+    validate, select and save it instead of the raw weights; 0 disables it."""
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.patience < 1:
             raise InvalidOptionError("epochs, batch_size, patience must be >= 1 and lr > 0")
+        if self.select not in ("val", "last"):
+            raise InvalidOptionError("select must be 'val' or 'last'")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise InvalidOptionError("ema_decay must be in [0, 1)")
 
 
 @dataclass
@@ -91,7 +102,8 @@ def predict(model: AudioCNN, power: np.ndarray, batch: int = 256) -> np.ndarray:
 
 def _train_epoch(model: AudioCNN, opt: torch.optim.Optimizer, sched: Any, power: torch.Tensor,
                  y: torch.Tensor, noise: torch.Tensor, n_classes: int, cfg: TrainConfig,
-                 acfg: aug.AugmentConfig, gen: torch.Generator) -> float:
+                 acfg: aug.AugmentConfig, gen: torch.Generator,
+                 ema: torch.optim.swa_utils.AveragedModel | None) -> float:
     from tqdm import tqdm
 
     model.train()
@@ -109,11 +121,15 @@ def _train_epoch(model: AudioCNN, opt: torch.optim.Optimizer, sched: Any, power:
         target = nn.functional.one_hot(y[idx], n_classes).float()
         target = target * (1 - cfg.label_smoothing) + cfg.label_smoothing / n_classes
         x, target = aug.mixup(x, target, acfg.mixup_alpha, gen)
-        loss = torch.sum(-target * torch.log_softmax(model(x), dim=1), dim=1).mean()
+        # Each member of an ensemble learns on its own; their losses are averaged.
+        logp = torch.log_softmax(model.member_logits(x), dim=2)
+        loss = torch.sum(-target.unsqueeze(1) * logp, dim=2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
+        if ema is not None:
+            ema.update_parameters(model)
         total += loss.item()
         steps += 1
     return total / max(steps, 1)
@@ -162,6 +178,12 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
                                                               features.frames), np.float32))
     mcfg = ModelConfig(n_classes=len(labels), n_mels=features.n_mels, **(model_cfg or {}))
     model = AudioCNN(mcfg)
+    # The average also covers BatchNorm statistics (use_buffers), so it needs no extra pass.
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay),
+        use_buffers=True) if cfg.ema_decay else None
+    # What is validated and saved: the average when there is one (a copy of an AudioCNN).
+    kept: AudioCNN = ema.module if ema is not None else model  # type: ignore[assignment]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * -(-len(train_ex) // cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps + 1)
@@ -174,6 +196,8 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
             raise InvalidOptionError("resume needs the settings of the interrupted run: "
                                      f"{state.get('train_config')}")
         model.load_state_dict(state["model"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
@@ -186,18 +210,20 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
             "split_sizes": {k: len(v) for k, v in y.items()}}
     xt, yt = torch.from_numpy(power["train"]), torch.from_numpy(y["train"])
     for epoch in range(first_epoch, cfg.epochs + 1):
-        loss = _train_epoch(model, opt, sched, xt, yt, noise, len(labels), cfg, augment, gen)
-        val_pred = predict(model, power["val"]).argmax(1)
+        loss = _train_epoch(model, opt, sched, xt, yt, noise, len(labels), cfg, augment, gen,
+                            ema)
+        val_pred = predict(kept, power["val"]).argmax(1)
         val_acc = float((val_pred == y["val"]).mean())
         history.append({"epoch": epoch, "loss": round(loss, 4), "val_accuracy": round(val_acc, 4)})
         logger.info("epoch %d: loss %.4f, val accuracy %.4f", epoch, loss, val_acc)
-        if val_acc > best_acc:
+        if val_acc > best_acc or cfg.select == "last":
             best_acc, best_epoch = val_acc, epoch
-            save_checkpoint(run / "best.pt", model, labels=labels, features=features,
+            save_checkpoint(run / "best.pt", kept, labels=labels, features=features,
                             augment=augment, background=background,
                             extra={**meta, "epoch": epoch,
                                    "metrics": {"val_accuracy": round(val_acc, 4)}})
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "ema": ema.state_dict() if ema is not None else None,
                     "scheduler": sched.state_dict(), "generator": gen.get_state(),
                     "torch_rng": torch.get_rng_state(),
                     "history": history, "best_acc": best_acc, "best_epoch": best_epoch,
