@@ -15,7 +15,6 @@ Run (about 45 minutes on 2 CPU cores; pass recipe names to run only some):
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import sys
 import tempfile
@@ -44,18 +43,13 @@ RECIPES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def bucket(group: str) -> float:
-    """The speaker's position in [0, 100), the same hash as the split's."""
-    return int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 10_000 / 100.0
-
-
 def dev_split(examples: list[data.Example]) -> tuple[list[data.Example], list[data.Example]]:
     """(training examples with train/val splits, development examples); test dropped."""
     kept = []
     for e in examples:
         if e.split == "test":
             continue
-        moved = e.split == "train" and 20 <= bucket(e.group) < 32
+        moved = e.split == "train" and 20 <= data.hash_position(e.group) < 32
         kept.append(dataclasses.replace(e, split="dev") if moved else e)
     dev = [e for e in kept if e.split in ("dev", "val")]
     data.check_no_group_leak([dataclasses.replace(e, split="test") if e.split == "dev" else e

@@ -40,9 +40,14 @@ class Example:
     """Start of the clip inside ``path`` in seconds (non-zero only for silence windows)."""
 
 
+def hash_position(group: str) -> float:
+    """A group's stable position in [0, 100), from a hash of its name; splits are ranges."""
+    return int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 10_000 / 100.0
+
+
 def hash_split(group: str, val_percent: float = 10.0, test_percent: float = 10.0) -> str:
     """Assign a group to a split by a stable hash of its name (as Speech Commands does)."""
-    value = int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 10_000 / 100.0
+    value = hash_position(group)
     if value < val_percent:
         return "val"
     if value < val_percent + test_percent:

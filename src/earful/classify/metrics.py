@@ -42,11 +42,10 @@ def group_accuracy(groups: list[str], y_true: np.ndarray, y_pred: np.ndarray,
     On a speaker-disjoint test set a few speakers can hold most of the errors; this shows
     whether a figure is carried by many speakers or decided by one.
     """
-    out: dict[str, dict[str, float]] = {}
-    for g in sorted(set(groups)):
-        hit = np.asarray([t == p for gg, t, p in zip(groups, y_true, y_pred, strict=True)
-                          if gg == g])
-        out[g or "(none)"] = {"n": len(hit), "accuracy": round(float(hit.mean()), 4)}
+    names, hit = np.asarray(groups), np.asarray(y_true) == np.asarray(y_pred)
+    out = {str(g) or "(none)": {"n": int((names == g).sum()),
+                                "accuracy": round(float(hit[names == g].mean()), 4)}
+           for g in np.unique(names)}
     return dict(sorted(out.items(), key=lambda kv: (kv[1]["accuracy"], -kv[1]["n"])))
 
 
