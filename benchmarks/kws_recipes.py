@@ -57,6 +57,18 @@ def dev_split(examples: list[data.Example]) -> tuple[list[data.Example], list[da
     return [e for e in kept if e.split != "dev"], dev
 
 
+def dev_protocol() -> tuple[list[data.Example], list[data.Example], list[data.Example],
+                            np.ndarray]:
+    """Training examples, development examples, training noise clips, development labels
+    (as indices into the sorted label list) for the shared Speech Commands subset."""
+    examples, dev = dev_split(data.speech_commands(data_dir() / "speech_commands", "12"))
+    dev_paths = {(e.path, e.offset) for e in dev}
+    noise = [e for e in examples if e.split == "train" and e.label == data.SILENCE
+             and (e.path, e.offset) not in dev_paths]
+    labels = data.labels_of(examples)
+    return examples, dev, noise, np.array([labels.index(e.label) for e in dev])
+
+
 def final_weights(run: Path, like: AudioCNN) -> AudioCNN:
     """The weights after the last epoch (the average, when the recipe keeps one)."""
     state = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
@@ -71,14 +83,8 @@ def final_weights(run: Path, like: AudioCNN) -> AudioCNN:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    root = data_dir() / "speech_commands"
     names = sys.argv[1:] or list(RECIPES)
-    examples, dev = dev_split(data.speech_commands(root, "12"))
-    dev_paths = {(e.path, e.offset) for e in dev}
-    noise = [e for e in examples if e.split == "train" and e.label == data.SILENCE
-             and (e.path, e.offset) not in dev_paths]
-    labels = data.labels_of(examples)
-    y = np.array([labels.index(e.label) for e in dev])
+    examples, dev, noise, y = dev_protocol()
     rows: list[list[object]] = []
     out: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KEEP_MODELS = ("kws12",)
+KEEP_MODELS = ("kws12-whisper",)
 
 
 def build(out: Path) -> Path:

@@ -22,7 +22,7 @@ PORT = int(os.environ.get("EARFUL_PORT", "7860"))
 
 logging.basicConfig(level=logging.INFO)
 # `pip install .` puts earful in site-packages; the keyword model ships beside this file.
-KWS = Path(__file__).resolve().parent / "models" / "kws12" / "model.pt"
+KWS = Path(__file__).resolve().parent / "models" / "kws12-whisper" / "model.pt"
 overrides = {"classify_model": KWS} if KWS.is_file() and "EARFUL_CLASSIFY_MODEL" not in \
     os.environ else {}
 settings = Settings(host=HOST, port=PORT, **overrides)

@@ -64,18 +64,30 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from earful.config import get_settings
 
     examples, dataset, noise = load_dataset(args)
-    features = FeatureConfig(clip_seconds=args.clip_seconds)
-    result = train(
-        examples, args.out, dataset=dataset, features=features,
-        model_cfg={"channels": args.channels, "depth": args.depth, "dropout": args.dropout,
-                   "members": args.members},
-        augment=AugmentConfig(mixup_alpha=args.mixup, **{k: v for k, v in (
-            ("speed", args.speed), ("vtlp", args.vtlp)) if v is not None}),
-        cfg=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        patience=args.patience, seed=args.seed, ema_decay=args.ema,
-                        select=args.select),
-        noise_examples=noise, cache_dir=get_settings().cache_dir / "features",
-        resume=args.resume)
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, seed=args.seed, ema_decay=args.ema,
+                      select=args.select)
+    cache = get_settings().cache_dir / "features"
+    if args.encoder:
+        from earful.classify.encoder import EncoderConfig
+        from earful.classify.head_train import train_head
+
+        result = train_head(
+            examples, args.out, dataset=dataset,
+            encoder=EncoderConfig(model=args.encoder, clip_seconds=args.clip_seconds),
+            head_cfg={"hidden": args.hidden,
+                      **({} if args.dropout is None else {"dropout": args.dropout})}, cfg=cfg,
+            copies=args.copies, noise_examples=noise, cache_dir=cache, resume=args.resume)
+    else:
+        result = train(
+            examples, args.out, dataset=dataset,
+            features=FeatureConfig(clip_seconds=args.clip_seconds),
+            model_cfg={"channels": args.channels, "depth": args.depth,
+                       "dropout": 0.2 if args.dropout is None else args.dropout,
+                       "members": args.members},
+            augment=AugmentConfig(mixup_alpha=args.mixup, **{k: v for k, v in (
+                ("speed", args.speed), ("vtlp", args.vtlp)) if v is not None}),
+            cfg=cfg, noise_examples=noise, cache_dir=cache, resume=args.resume)
     test = result.test or {}
     print(json.dumps({"run_dir": str(result.run_dir), "best_epoch": result.best_epoch,
                       "val_accuracy": result.val["accuracy"],
@@ -126,7 +138,8 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a log-mel CNN classifier")
+    p = sub.add_parser("train", help="train a classifier: a log-mel CNN, or with --encoder a "
+                       "head on a frozen Whisper encoder")
     _add_dataset_args(p)
     p.add_argument("--out", required=True, help="run folder (checkpoints, metrics, plots)")
     p.add_argument("--epochs", type=int, default=40)
@@ -135,7 +148,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patience", type=int, default=12)
     p.add_argument("--channels", type=int, default=16)
     p.add_argument("--depth", type=int, default=3)
-    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--dropout", type=float, default=None,
+                   help="dropout (default 0.2 for the CNN, 0.3 for an encoder head)")
     p.add_argument("--members", type=int, default=1,
                    help="networks trained side by side and averaged (an ensemble in one model)")
     p.add_argument("--select", choices=("val", "last"), default="val",
@@ -151,6 +165,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vtlp", type=float, default=None,
                    help="vocal-tract-length perturbation: mel axis scaled by up to this "
                         "fraction (0 = off; default 0.1)")
+    p.add_argument("--encoder", default=None, metavar="WHISPER_MODEL",
+                   help="train a head on this frozen Whisper encoder (tiny.en and base are "
+                        "bundled) instead of a CNN; the CNN flags above do not apply")
+    p.add_argument("--copies", type=int, default=2,
+                   help="--encoder: randomised copies of the training split (speed, shift, "
+                        "noise) encoded once and added to it")
+    p.add_argument("--hidden", type=int, default=128, help="--encoder: head width")
     p.add_argument("--clip-seconds", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")

@@ -13,7 +13,7 @@ from earful.cli import main
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
-@pytest.mark.parametrize("name", ["kws12", "fsdd"])
+@pytest.mark.parametrize("name", ["kws12-whisper", "kws12", "fsdd"])
 def test_model_card_and_metadata(name: str) -> None:
     _, meta = load_checkpoint(MODELS / name / "model.pt")
     assert (MODELS / name / "MODEL_CARD.md").is_file()
@@ -28,13 +28,14 @@ def test_default_model_hears_yes(test_data: Path, capsys: pytest.CaptureFixture)
     assert out["label"] == "yes" and out["windows"] == 1
 
 
-def test_keyword_found_inside_a_longer_recording(test_data: Path) -> None:
+@pytest.mark.parametrize("name", [None, "kws12"])
+def test_keyword_found_inside_a_longer_recording(test_data: Path, name: str | None) -> None:
     import numpy as np
 
     from earful.audio.io import load_audio
     from earful.classify.inference import get_classifier
 
-    clf = get_classifier()
+    clf = get_classifier(MODELS / name / "model.pt" if name else None)
     noise = load_audio(test_data / "background_noise.wav")
     audio = np.concatenate([noise, load_audio(test_data / "yes.wav"), noise])
     pred = clf.classify(audio)
@@ -47,17 +48,19 @@ def test_fsdd_model_hears_seven(test_data: Path, capsys: pytest.CaptureFixture) 
     assert json.loads(capsys.readouterr().out)[0]["label"] == "7"
 
 
-@pytest.mark.parametrize("name", ["kws12", "fsdd"])
+@pytest.mark.parametrize("name", ["kws12-whisper", "kws12", "fsdd"])
 def test_shipped_model_scores_what_its_card_says(name: str, shared_data: Path,
                                                  tmp_path: Path) -> None:
     from earful.classify import data
     from earful.classify.evaluate import evaluate_checkpoint
 
-    examples = (data.speech_commands(shared_data / "speech_commands") if name == "kws12"
+    examples = (data.speech_commands(shared_data / "speech_commands") if name.startswith("kws12")
                 else data.fsdd(shared_data / "fsdd"))
     report = evaluate_checkpoint(MODELS / name / "model.pt", examples, "test", tmp_path)
     _, meta = load_checkpoint(MODELS / name / "model.pt")
-    # The same clips and weights give the recorded figure (up to float summation order).
-    assert report["accuracy"] == pytest.approx(meta["metrics"]["test_accuracy"], abs=0.004)
-    # Floors a retrained model must keep (the kws12 target of 92% is not reached yet).
-    assert report["accuracy"] >= {"kws12": 0.90, "fsdd": 0.99}[name]
+    # The same clips and weights give the recorded figure (up to float summation order,
+    # and CTranslate2's int8 kernels, which vary a little with threads, for the encoder).
+    assert report["accuracy"] == pytest.approx(meta["metrics"]["test_accuracy"], abs=0.005)
+    # Floors a retrained model must keep; the project's target on unseen speakers is 92%,
+    # which the log-mel CNN trained from scratch on this little data does not reach.
+    assert report["accuracy"] >= {"kws12-whisper": 0.95, "kws12": 0.90, "fsdd": 0.99}[name]

@@ -1,4 +1,9 @@
-"""Self-describing checkpoints: weights plus everything needed to use and trust them."""
+"""Self-describing checkpoints: weights plus everything needed to use and trust them.
+
+Two model types share the format: ``cnn`` (:class:`~earful.classify.model.AudioCNN` on
+log-mel features) and ``encoder-head`` (:class:`~earful.classify.head.EncoderHead` on the
+frames of the frozen Whisper encoder named by ``encoder_config``).
+"""
 
 from __future__ import annotations
 
@@ -11,23 +16,29 @@ import torch
 
 from earful import __version__
 from earful.classify.augment import AugmentConfig
+from earful.classify.encoder import CopyAugment, EncoderConfig
 from earful.classify.features import FeatureConfig
+from earful.classify.head import EncoderHead, HeadConfig
 from earful.classify.model import AudioCNN, ModelConfig
 from earful.errors import CheckpointError
 
 FORMAT = "earful-classifier/1"
+Model = AudioCNN | EncoderHead
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: AudioCNN, *, labels: list[str],
-                    features: FeatureConfig, augment: AugmentConfig,
-                    background: list[str], extra: dict[str, Any]) -> Path:
+def save_checkpoint(path: str | os.PathLike[str], model: Model, *, labels: list[str],
+                    features: FeatureConfig, augment: AugmentConfig | CopyAugment,
+                    background: list[str], extra: dict[str, Any],
+                    encoder: EncoderConfig | None = None) -> Path:
     """Write weights and metadata atomically (temp file, then rename)."""
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "earful_version": __version__,
+        "model_type": "encoder-head" if isinstance(model, EncoderHead) else "cnn",
         "model_config": asdict(model.cfg),
+        "encoder_config": asdict(encoder) if encoder is not None else None,
         "labels": labels,
         "background_labels": background,
         "feature_config": asdict(features),
@@ -44,7 +55,7 @@ def save_checkpoint(path: str | os.PathLike[str], model: AudioCNN, *, labels: li
     return dest
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> tuple[AudioCNN, dict[str, Any]]:
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[Model, dict[str, Any]]:
     """Load a checkpoint; returns the model (in eval mode) and its metadata."""
     p = Path(path)
     if not p.is_file():
@@ -55,8 +66,16 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[AudioCNN, dict[str, A
         raise CheckpointError(f"cannot read checkpoint {p}: {e}") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{p} is not an earful classifier checkpoint ({FORMAT})")
+    kind = payload.get("model_type", "cnn")  # checkpoints before encoder heads are CNNs
     try:
-        model = AudioCNN(ModelConfig(**payload["model_config"]))
+        model: Model
+        if kind == "encoder-head":
+            EncoderConfig(**payload["encoder_config"])  # validates before any model loads
+            model = EncoderHead(HeadConfig(**payload["model_config"]))
+        elif kind == "cnn":
+            model = AudioCNN(ModelConfig(**payload["model_config"]))
+        else:
+            raise ValueError(f"unknown model type {kind!r}")
         model.load_state_dict(payload.pop("state_dict"))
     except Exception as e:
         raise CheckpointError(f"checkpoint {p} does not match its model config: {e}") from e

@@ -10,7 +10,10 @@ import numpy as np
 
 from earful.classify.checkpoint import load_checkpoint
 from earful.classify.data import Example
+from earful.classify.encoder import EncoderConfig, encode_examples
 from earful.classify.features import FeatureConfig, compute_features
+from earful.classify.head import EncoderHead
+from earful.classify.head_train import predict_frames
 from earful.classify.metrics import classification_report, group_accuracy
 from earful.classify.train import predict, write_reports
 from earful.errors import DatasetError
@@ -31,9 +34,13 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike[str], examples: list[Examp
     unknown = sorted({e.label for e in chosen} - set(labels))
     if unknown:
         raise DatasetError(f"labels not in the checkpoint: {', '.join(unknown)}")
-    power = compute_features(chosen, FeatureConfig(**meta["feature_config"]))
     y = np.array([labels.index(e.label) for e in chosen])
-    pred = predict(model, power).argmax(1)
+    if isinstance(model, EncoderHead):
+        frames = encode_examples(chosen, EncoderConfig(**meta["encoder_config"]))
+        pred = predict_frames(model, frames).argmax(1)
+    else:
+        pred = predict(model, compute_features(chosen, FeatureConfig(**meta["feature_config"]))
+                       ).argmax(1)
     report = classification_report(y, pred, labels)
     report["per_group"] = group_accuracy([e.group for e in chosen], y, pred)
     write_reports(Path(out_dir), {"split": split, "checkpoint": str(checkpoint), **report},

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ def to_log(power: np.ndarray) -> np.ndarray:
     return np.log(power + LOG_EPS).astype(np.float32)
 
 
-def _load_example(e: Example, cfg: FeatureConfig) -> np.ndarray:
+def load_example(e: Example, cfg: FeatureConfig) -> np.ndarray:
     if e.offset:
         import soundfile as sf
 
@@ -115,18 +116,35 @@ def compute_features(examples: Sequence[Example], cfg: FeatureConfig,
     """
     from tqdm import tqdm
 
-    key = hashlib.sha1(json.dumps(asdict(cfg), sort_keys=True).encode())
+    def compute() -> np.ndarray:
+        out = np.empty((len(examples), cfg.n_mels, cfg.frames), np.float32)
+        for i, e in enumerate(tqdm(examples, desc="features", unit="clip",
+                                   disable=not progress, leave=False)):
+            out[i] = clip_power(load_example(e, cfg), cfg)
+        return out
+
+    return load_or_compute(cache_path(cache_dir, "features", asdict(cfg), examples), compute)
+
+
+def cache_path(cache_dir: Path | None, prefix: str, settings: dict[str, Any],
+               examples: Sequence[Example]) -> Path | None:
+    """A cache file named by a hash of ``settings`` and every example's path, offset, size
+    and mtime, so a changed file or setting is recomputed, never served stale."""
+    if cache_dir is None:
+        return None
+    key = hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode())
     for e in examples:
         st = e.path.stat()
         key.update(f"{e.path}|{e.offset}|{st.st_size}|{st.st_mtime_ns}".encode())
-    cache = cache_dir / f"features-{key.hexdigest()[:16]}.npy" if cache_dir else None
+    return cache_dir / f"{prefix}-{key.hexdigest()[:16]}.npy"
+
+
+def load_or_compute(cache: Path | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """The array in ``cache`` if it is there, else ``compute()``, saved atomically."""
     if cache is not None and cache.is_file():
-        logger.info("features from cache %s", cache)
+        logger.info("from cache %s", cache)
         return np.load(cache)
-    out = np.empty((len(examples), cfg.n_mels, cfg.frames), np.float32)
-    for i, e in enumerate(tqdm(examples, desc="features", unit="clip", disable=not progress,
-                               leave=False)):
-        out[i] = clip_power(_load_example(e, cfg), cfg)
+    out = compute()
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".part.npy")

@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from earful.classify.checkpoint import load_checkpoint
+from earful.classify.checkpoint import Model, load_checkpoint
+from earful.classify.encoder import EncoderConfig, encode_clips
 from earful.classify.features import FeatureConfig, clip_power, to_log
-from earful.classify.model import AudioCNN
 from earful.errors import InvalidOptionError
 from earful.models import registry
 
-#: The keyword-spotting model shipped with the repository.
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "kws12" / "model.pt"
+#: The default keyword-spotting model shipped with the repository: a head on the frozen
+#: Whisper tiny.en encoder (97.1% on unseen speakers; models/kws12 is the log-mel CNN).
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "kws12-whisper" / "model.pt"
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,25 @@ class Prediction:
 class Classifier:
     """A loaded checkpoint ready for inference."""
 
-    def __init__(self, model: AudioCNN, meta: dict[str, Any]) -> None:
+    def __init__(self, model: Model, meta: dict[str, Any]) -> None:
         self.model = model
         self.meta = meta
         self.labels: list[str] = list(meta["labels"])
         self.background = set(meta.get("background_labels", []))
         self.features = FeatureConfig(**meta["feature_config"])
+        enc = meta.get("encoder_config")
+        self.encoder = EncoderConfig(**enc) if enc else None
+        """The frozen Whisper encoder an encoder-head checkpoint runs on (None for CNNs)."""
 
     @torch.no_grad()
     def probabilities(self, windows: np.ndarray) -> np.ndarray:
         """Class probabilities for audio windows (W, samples) at the feature rate."""
-        power = np.stack([clip_power(w, self.features) for w in windows])
-        return torch.softmax(self.model(torch.from_numpy(to_log(power))), dim=1).numpy()
+        if self.encoder is not None:
+            x = torch.from_numpy(encode_clips(windows, self.encoder))
+        else:
+            x = torch.from_numpy(to_log(np.stack([clip_power(w, self.features)
+                                                  for w in windows])))
+        return torch.softmax(self.model(x), dim=1).numpy()
 
     def classify(self, audio: np.ndarray, top_k: int = 3) -> Prediction:
         """Classify mono audio already at ``self.features.sample_rate``."""

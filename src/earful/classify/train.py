@@ -89,6 +89,48 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def start_run(examples: list[Example], run_dir: str | Path, cfg: TrainConfig
+              ) -> tuple[Path, torch.Generator, list[str], dict[str, list[Example]]]:
+    """Create the run folder, set threads and seeds; returns it, the augmentation
+    generator, the sorted labels and the examples by split (train and val must exist)."""
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    gen = seed_everything(cfg.seed)
+    splits = {s: with_split(examples, s) for s in ("train", "val", "test")}
+    if not splits["train"] or not splits["val"]:
+        raise DatasetError("training needs non-empty train and val splits")
+    return run, gen, labels_of(examples), splits
+
+
+def save_resume_state(path: Path, cfg: TrainConfig, gen: torch.Generator,
+                      **state: Any) -> None:
+    """Write ``last.pt`` atomically: ``state`` (objects with a ``state_dict`` are saved by
+    it), the random generators and the settings a resume must match."""
+    saved = {k: v.state_dict() if hasattr(v, "state_dict") else v for k, v in state.items()}
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save({**saved, "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                "train_config": asdict(cfg)}, tmp)
+    tmp.replace(path)
+
+
+def load_resume_state(path: Path, cfg: TrainConfig, gen: torch.Generator,
+                      **objects: Any) -> dict[str, Any]:
+    """Read a ``last.pt`` written with the same settings, restore the random generators and
+    load each of ``objects`` (None is skipped) from its saved state; returns the state."""
+    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
+    if state.get("train_config") != asdict(cfg):
+        raise InvalidOptionError("resume needs the settings of the interrupted run: "
+                                 f"{state.get('train_config')}")
+    for key, obj in objects.items():
+        if obj is not None:
+            obj.load_state_dict(state[key])
+    gen.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])  # dropout draws from the global generator
+    return state
+
+
 @torch.no_grad()
 def predict(model: AudioCNN, power: np.ndarray, batch: int = 256) -> np.ndarray:
     """Class probabilities for cached mel power (N, M, T)."""
@@ -158,16 +200,9 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
     """
     features, augment, cfg = features or FeatureConfig(), augment or aug.AugmentConfig(), \
         cfg or TrainConfig()
-    run = Path(run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    gen = seed_everything(cfg.seed)
-    labels = labels_of(examples)
+    run, gen, labels, splits = start_run(examples, run_dir, cfg)
     index = {label: i for i, label in enumerate(labels)}
-    train_ex, val_ex, test_ex = (with_split(examples, s) for s in ("train", "val", "test"))
-    if not train_ex or not val_ex:
-        raise DatasetError("training needs non-empty train and val splits")
+    train_ex, val_ex, test_ex = splits["train"], splits["val"], splits["test"]
     start = time.perf_counter()
     power = {name: compute_features(ex, features, cache_dir)
              for name, ex in (("train", train_ex), ("val", val_ex), ("test", test_ex)) if ex}
@@ -191,17 +226,8 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
     best_acc, best_epoch, first_epoch = -1.0, 0, 1
     last = run / "last.pt"
     if resume and last.is_file():
-        state = torch.load(last, map_location="cpu", weights_only=False)
-        if state.get("train_config") != asdict(cfg):
-            raise InvalidOptionError("resume needs the settings of the interrupted run: "
-                                     f"{state.get('train_config')}")
-        model.load_state_dict(state["model"])
-        if ema is not None:
-            ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])  # dropout draws from the global generator
+        state = load_resume_state(last, cfg, gen, model=model, ema=ema, optimizer=opt,
+                                  scheduler=sched)
         history, best_acc, best_epoch = state["history"], state["best_acc"], state["best_epoch"]
         first_epoch = state["epoch"] + 1
         logger.info("resuming %s from epoch %d", run, first_epoch)
@@ -222,13 +248,9 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
                             augment=augment, background=background,
                             extra={**meta, "epoch": epoch,
                                    "metrics": {"val_accuracy": round(val_acc, 4)}})
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "ema": ema.state_dict() if ema is not None else None,
-                    "scheduler": sched.state_dict(), "generator": gen.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                    "history": history, "best_acc": best_acc, "best_epoch": best_epoch,
-                    "epoch": epoch, "train_config": asdict(cfg)}, run / ".last.pt.part")
-        (run / ".last.pt.part").replace(last)
+        save_resume_state(last, cfg, gen, model=model, ema=ema, optimizer=opt,
+                          scheduler=sched, history=history, best_acc=best_acc,
+                          best_epoch=best_epoch, epoch=epoch)
         if epoch - best_epoch >= cfg.patience:
             logger.info("early stop: no better validation accuracy for %d epochs", cfg.patience)
             break
@@ -238,6 +260,7 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
             return RunResult(run, best_epoch, {}, None, time.perf_counter() - start, history)
     seconds = time.perf_counter() - start
     best, _ = load_checkpoint(run / "best.pt")
+    assert isinstance(best, AudioCNN)
     val_report = classification_report(y["val"], predict(best, power["val"]).argmax(1), labels)
     test_report = None
     if "test" in power:
@@ -247,14 +270,14 @@ def train(examples: list[Example], run_dir: str | Path, *, dataset: dict[str, An
                "train_seconds": round(seconds, 1)}
     save_checkpoint(run / "best.pt", best, labels=labels, features=features, augment=augment,
                     background=background,
-                    extra={**meta, "epoch": best_epoch, "metrics": _summary(metrics)})
+                    extra={**meta, "epoch": best_epoch, "metrics": summarize_metrics(metrics)})
     write_reports(run, metrics, test_report or val_report)
     with atomic_write(run / "history.json") as fh:
         json.dump(history, fh, indent=2)
     return RunResult(run, best_epoch, val_report, test_report, seconds, history)
 
 
-def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+def summarize_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: metrics[k] for k in ("best_epoch", "train_seconds")}
     for split in ("val", "test"):
         if metrics.get(split):

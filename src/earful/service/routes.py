@@ -156,5 +156,5 @@ async def classify(
         checked = await _checked(svc, file, folder)
         pred, seconds = await svc.classify(checked, top_k)
     return {**pred.to_dict(), "duration": round(checked.duration, 3),
-            "model": str(svc.settings.classify_model or "kws12"),
+            "model": str(svc.settings.classify_model or "kws12-whisper"),
             "processing_seconds": round(seconds, 3), "request_id": request.state.request_id}
