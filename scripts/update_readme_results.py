@@ -12,8 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio",
-         "classify_results", "kws_recipes", "fsdd_speakers", "service_load", "tts_clone",
-         "tts_speed", "ray_scaling"]
+         "classify_results", "kws_encoder", "kws_recipes", "fsdd_speakers", "service_load",
+         "tts_clone", "tts_speed", "ray_scaling"]
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
 

@@ -124,6 +124,13 @@ def test_long_audio_is_scored_in_windows(run) -> None:  # type: ignore[no-untype
     pred = clf.classify(long, top_k=2)
     assert pred.label == "high" and pred.windows == 7 and len(pred.window_labels) == 7
     assert pred.top_k[0][0] == "high" and len(pred.top_k) == 2
+    # Longer than one batch of windows: every window is scored, in order.
+    longer = np.concatenate([tone_clip(FREQS["low"], i) for i in range(40)]
+                            + [tone_clip(FREQS["high"], 99)])
+    many = clf.classify(longer)
+    assert many.windows == 81 and len(many.window_labels) == 81
+    assert [w["start"] for w in many.window_labels] == [0.5 * i for i in range(81)]
+    assert many.window_labels[-1]["label"] == "high" and many.window_labels[0]["label"] == "low"
 
 
 def test_classify_cli_json(run, tone_tree: Path, tmp_path: Path,  # type: ignore[no-untyped-def]

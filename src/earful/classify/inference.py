@@ -24,6 +24,8 @@ from earful.classify.features import FeatureConfig, clip_power, to_log
 from earful.errors import InvalidOptionError
 from earful.models import registry
 
+WINDOWS = 64  # windows scored per batch
+
 #: The default keyword-spotting model shipped with the repository: a head on the frozen
 #: Whisper tiny.en encoder (97.1% on unseen speakers; models/kws12 is the log-mel CNN).
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "kws12-whisper" / "model.pt"
@@ -80,14 +82,16 @@ class Classifier:
         n = self.features.samples
         if audio.size <= n:
             starts = [0]
-            windows = audio[np.newaxis, :]
+            probs = self.probabilities(audio[np.newaxis, :])
         else:
             hop = n // 2
             starts = list(range(0, audio.size - n + 1, hop))
             if starts[-1] + n < audio.size:
                 starts.append(audio.size - n)
-            windows = np.stack([audio[s:s + n] for s in starts])
-        probs = self.probabilities(windows)
+            # In batches, so an hour of audio never holds all its windows at once.
+            probs = np.concatenate([
+                self.probabilities(np.stack([audio[s:s + n] for s in starts[i:i + WINDOWS]]))
+                for i in range(0, len(starts), WINDOWS)])
         combined = self._combine(probs)
         order = np.argsort(combined)[::-1][:top_k]
         top = [(self.labels[i], round(float(combined[i]), 4)) for i in order]

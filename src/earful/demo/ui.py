@@ -14,8 +14,9 @@ logger = logging.getLogger(__name__)
 EXAMPLES = Path(__file__).parent / "examples"
 DIFF_COLORS = {"substituted": "#f5a623", "deleted": "#e74c3c", "inserted": "#3498db"}
 INTRO = ("**earful** — offline speech toolkit. Every tab calls the same HTTP API as any other "
-         "client ([/docs](/docs)). Whisper tiny.en transcribes, a small CNN spots keywords, "
-         "Piper speaks, and the offline engine clones a voice from 3 to 30 s of reference.")
+         "client ([/docs](/docs)). Whisper tiny.en transcribes (and its encoder, with a small "
+         "head, spots keywords), Piper speaks, and the offline engine clones a voice from 3 "
+         "to 30 s of reference.")
 
 
 def _gradio() -> Any:
