@@ -92,3 +92,20 @@ def test_interrupted_head_training_resumes_to_the_same_result(small_tree: Path,
     assert resumed.history == whole.history
     assert resumed.test is not None and whole.test is not None
     assert resumed.test["accuracy"] == whole.test["accuracy"]
+
+
+def test_encoder_head_on_longer_clips_without_shared_data(esc50_tree: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    """The ESC-50 layout with 2 s clips: 200 mel frames in, 100 encoder frames out."""
+    code = main(["train", "--dataset", "esc50", "--data-dir", str(esc50_tree), "--fold", "2",
+                 "--out", str(tmp_path), "--encoder", "tiny.en", "--clip-seconds", "2",
+                 "--copies", "0", "--epochs", "6", "--batch-size", "8", "--lr", "3e-3"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    # Three tones (300, 1200, 3500 Hz): chance is a third.
+    assert result["test_accuracy"] >= 0.9
+    clf = load_classifier(str(tmp_path / "best.pt"))
+    assert clf.encoder == EncoderConfig(model="tiny.en", clip_seconds=2.0)
+    assert clf.features.samples == 32000
+    silence = np.zeros((1, 32000), np.float32)
+    assert clf.probabilities(silence).shape == (1, 3)

@@ -12,6 +12,7 @@ from earful.config import Settings
 from earful.errors import InvalidOptionError, ReferenceAudioError, UnsupportedFormatError
 from earful.tts.clone import CloneOptions
 from earful.tts.reference import check_reference, load_reference
+from earful.tts.store import VoiceStore
 from earful.tts.synth import clone, list_voices, save_voice, speak_text
 
 TEXTS = ("Please call Stella and ask her to bring these things with her from the store.",
@@ -59,10 +60,14 @@ def test_clone_sounds_more_like_the_reference_and_stays_intelligible(
     assert all(s.engine == "offline" and s.voice == "reference" for s in cloned)
 
 
-def test_saved_voice_round_trip(jfk_reference: Any, tts_settings: Settings) -> None:
+def test_saved_voice_round_trip(jfk_reference: Any, tts_settings: Settings,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
     saved = save_voice("Kennedy", jfk_reference, tts_settings)
     assert [v["id"] for v in list_voices(tts_settings)["saved"]] == [saved["id"]]
-    by_id = clone("Ask not.", tts_settings, CloneOptions(), voice_id=saved["id"])
+    with monkeypatch.context() as m:
+        # The stored profile is enough: the saved recording is not decoded again.
+        m.setattr(VoiceStore, "reference", lambda *a: pytest.fail("reference decoded"))
+        by_id = clone("Ask not.", tts_settings, CloneOptions(), voice_id=saved["id"])
     by_name = clone("Ask not.", tts_settings, CloneOptions(), voice_id="Kennedy")
     assert by_id.voice == by_name.voice == saved["id"]
     with pytest.raises(InvalidOptionError, match="either"):

@@ -58,19 +58,20 @@ def clone(text: str, settings: Settings, opts: CloneOptions, *,
         raise InvalidOptionError("give either a reference recording or a voice id")
     text = clean_text(text, settings.max_text_chars)
     store = VoiceStore(settings.voice_store)
-    label = "reference"
-    if voice_id is not None:
-        saved = store.find(voice_id)
-        label = saved.id
-        reference = store.reference(saved.id)
-    assert reference is not None
+    label = store.find(voice_id).id if voice_id is not None else "reference"
+
+    def recording() -> Reference:
+        # A saved voice's recording is decoded only when needed: the offline engine
+        # usually has its stored profile.
+        return reference if reference is not None else store.reference(label)
+
     if opts.engine == "xtts":
-        return xtts_engine(settings).clone(text, reference, opts.language, opts.speed,
+        return xtts_engine(settings).clone(text, recording(), opts.language, opts.speed,
                                            voice=label)
     cloner = offline_cloner(settings, opts.base_voice)
     profile = store.profile(label) if voice_id is not None else None
     if profile is None:
-        profile = cloner.profile(reference)
+        profile = cloner.profile(recording())
         if voice_id is not None:
             store.save_profile(label, profile)
     return cloner.clone(text, profile, opts, voice=label)
