@@ -3,7 +3,8 @@
 The encoder runs once per clip: the train, validation and test splits are encoded and
 cached, plus ``copies`` randomised copies of the training split (speed, shift, background
 noise; ``encoder.CopyAugment``). Each epoch then only trains the head, with random time
-masks on the frames, so a run takes about a minute on two CPU cores. The run folder gets
+masks on the frames, so a run takes minutes on two CPU cores (4.3 for the shipped
+keyword model with 2 copies, encoding included). The run folder gets
 what ``train.train`` writes: ``best.pt``, ``last.pt`` (resumable), ``history.json``,
 ``metrics.json`` and ``confusion.png``.
 """
