@@ -68,6 +68,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       patience=args.patience, seed=args.seed, ema_decay=args.ema,
                       select=args.select)
     cache = get_settings().cache_dir / "features"
+    # Unset, each model keeps its own default dropout.
+    dropout = {} if args.dropout is None else {"dropout": args.dropout}
     if args.encoder:
         from earful.classify.encoder import EncoderConfig
         from earful.classify.head_train import train_head
@@ -75,16 +77,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         result = train_head(
             examples, args.out, dataset=dataset,
             encoder=EncoderConfig(model=args.encoder, clip_seconds=args.clip_seconds),
-            head_cfg={"hidden": args.hidden,
-                      **({} if args.dropout is None else {"dropout": args.dropout})}, cfg=cfg,
+            head_cfg={"hidden": args.hidden, **dropout}, cfg=cfg,
             copies=args.copies, noise_examples=noise, cache_dir=cache, resume=args.resume)
     else:
         result = train(
             examples, args.out, dataset=dataset,
             features=FeatureConfig(clip_seconds=args.clip_seconds),
             model_cfg={"channels": args.channels, "depth": args.depth,
-                       "dropout": 0.2 if args.dropout is None else args.dropout,
-                       "members": args.members},
+                       "members": args.members, **dropout},
             augment=AugmentConfig(mixup_alpha=args.mixup, **{k: v for k, v in (
                 ("speed", args.speed), ("vtlp", args.vtlp)) if v is not None}),
             cfg=cfg, noise_examples=noise, cache_dir=cache, resume=args.resume)

@@ -80,18 +80,15 @@ class Classifier:
         if top_k < 1:
             raise InvalidOptionError("top_k must be >= 1")
         n = self.features.samples
-        if audio.size <= n:
-            starts = [0]
-            probs = self.probabilities(audio[np.newaxis, :])
-        else:
-            hop = n // 2
-            starts = list(range(0, audio.size - n + 1, hop))
+        starts = [0]  # a clip that fits is one (shorter) window
+        if audio.size > n:
+            starts = list(range(0, audio.size - n + 1, n // 2))
             if starts[-1] + n < audio.size:
                 starts.append(audio.size - n)
-            # In batches, so an hour of audio never holds all its windows at once.
-            probs = np.concatenate([
-                self.probabilities(np.stack([audio[s:s + n] for s in starts[i:i + WINDOWS]]))
-                for i in range(0, len(starts), WINDOWS)])
+        # In batches, so an hour of audio never holds all its windows at once.
+        probs = np.concatenate([
+            self.probabilities(np.stack([audio[s:s + n] for s in starts[i:i + WINDOWS]]))
+            for i in range(0, len(starts), WINDOWS)])
         combined = self._combine(probs)
         order = np.argsort(combined)[::-1][:top_k]
         top = [(self.labels[i], round(float(combined[i]), 4)) for i in order]
