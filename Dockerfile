@@ -5,8 +5,7 @@ FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     EARFUL_HOST=0.0.0.0 EARFUL_PORT=7860 \
-    EARFUL_OUTPUT_DIR=/data/outputs EARFUL_VOICE_STORE=/data/voices \
-    EARFUL_CLASSIFY_MODEL=/app/models/kws12-whisper/model.pt
+    EARFUL_OUTPUT_DIR=/data/outputs EARFUL_VOICE_STORE=/data/voices
 WORKDIR /app
 
 # torch first, as a CPU build (PyPI's default torch is a multi-GB CUDA build).
@@ -15,7 +14,6 @@ RUN pip install --index-url "$TORCH_INDEX" torch==2.13.0
 
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-COPY models/kws12-whisper ./models/kws12-whisper
 COPY space/app.py ./app.py
 RUN pip install ".[asr,classify,service,tts,demo]" && useradd --create-home earful \
     && mkdir -p /data && chown earful /data

@@ -1,5 +1,6 @@
 # Two commands: `make serve` (set up and run the main job) and `make test` (set up and test).
 # Both create .venv if missing and install what they need, bundled models included.
+# `make docs` regenerates the demo pictures in docs/ (tests never write into the tree).
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +12,7 @@ export EARFUL_DATA
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup serve test lint typecheck unit browser clean
+.PHONY: setup serve test lint typecheck unit browser docs clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
@@ -48,6 +49,12 @@ browser:
 	  else echo "chromium not installed (apt-get install chromium): the browser test will skip"; fi; }
 
 test: lint typecheck browser unit
+
+# The demo pictures in the docs (docs/screenshots/*.png, docs/demo.gif), taken by the browser
+# test. `make test` writes its pictures to a temporary folder and leaves these alone; here
+# they are replaced, only once every tab has passed, and a missing browser is an error.
+docs: setup browser
+	EARFUL_DEMO_DOCS=$(CURDIR)/docs $(PY) -m pytest -q -p no:cacheprovider tests/demo/test_browser.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from _common import data_dir, save, table
 from earful.asr.evaluate import evaluate, plot_wer_curve, read_manifest
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.audio.plots import save_figure
 
 SNRS = [20.0, 10.0, 5.0, 0.0]
@@ -33,10 +33,11 @@ def main() -> None:
             "jfk.flac": read_manifest(jfk_manifest),
         }
         rows, raw = [], {}
+        opts = TranscribeOptions(language="en")
         for model in ("tiny.en", "base"):
-            opts = TranscribeOptions(model=model, language="en")
+            spec = ModelSpec(name=model)
             for name, manifest in sets.items():
-                r = evaluate(manifest, opts, progress=False)
+                r = evaluate(manifest, opts, spec=spec, progress=False)
                 raw[f"{model}/{name}"] = r.to_dict()
                 rows.append([model, name, f"{100 * r.scores.wer:.1f}%",
                              f"{100 * r.scores.cer:.1f}%", len(r.utterances),
@@ -45,9 +46,10 @@ def main() -> None:
         curve_rows = []
         libri = sets["LibriSpeech test-other (30 utt.)"]
         for model in ("tiny.en",):  # the curve's shape is the point; base would double the time
-            opts = TranscribeOptions(model=model, language="en")
-            reports = [evaluate(libri, opts, None, progress=False)]
-            reports += [evaluate(libri, opts, snr, progress=False, seed=0) for snr in SNRS]
+            spec = ModelSpec(name=model)
+            reports = [evaluate(libri, opts, None, spec=spec, progress=False)]
+            reports += [evaluate(libri, opts, snr, spec=spec, progress=False, seed=0)
+                        for snr in SNRS]
             curve_rows.append([model] + [f"{100 * r.scores.wer:.1f}%" for r in reports])
             raw[f"{model}/snr"] = [{k: v for k, v in r.to_dict().items() if k != "rows"}
                                    for r in reports]

@@ -15,7 +15,7 @@ import numpy as np
 from _common import data_dir, run_isolated, save, table
 from earful.asr.batch import expand_inputs, run_batch
 from earful.asr.engines import get_model
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe
 from earful.audio.io import load_audio, save_audio
 
@@ -23,12 +23,13 @@ ISOLATED = """
 import json, sys, time
 from _common import peak_rss_mb
 import numpy as np
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe_file
 model, compute, path = sys.argv[1:4]
-opts = TranscribeOptions(model=model, compute_type=compute, language="en")
-t0 = time.perf_counter(); transcribe_file(path, opts); first = time.perf_counter() - t0
-t0 = time.perf_counter(); r = transcribe_file(path, opts); wall = time.perf_counter() - t0
+opts = TranscribeOptions(language="en")
+spec = ModelSpec(name=model, compute_type=compute)
+t0 = time.perf_counter(); transcribe_file(path, opts, spec); first = time.perf_counter() - t0
+t0 = time.perf_counter(); r = transcribe_file(path, opts, spec); wall = time.perf_counter() - t0
 print(json.dumps({"rtf": wall / r.duration, "x_real_time": r.duration / wall,
                   "first_call_s": first,
                   "peak_rss_mb": peak_rss_mb()}))
@@ -39,7 +40,7 @@ def main() -> None:
     data = data_dir()
     files = sorted((data / "speech" / "read_speech").glob("*.flac"))[:30]
     opts = TranscribeOptions(language="en")
-    model = get_model(opts)
+    model = get_model(ModelSpec())
     kw = {"language": "en", "beam_size": 5, "vad_filter": True}
 
     def plain() -> float:

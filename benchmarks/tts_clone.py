@@ -17,13 +17,13 @@ from earful.config import Settings
 from earful.tts.clone import CloneOptions
 from earful.tts.evaluate import evaluate_clones, reference_files
 from earful.tts.similarity import load_speaker_encoder
-from earful.tts.synth import clone, offline_cloner, speak_text
+from earful.tts.synth import clone, profile_reference, speak_text
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     data = data_dir() / "speech"
-    settings = Settings()
+    settings = Settings().tts_config()
     encoder = load_speaker_encoder()
     opts = CloneOptions()
     speak_text("Warm up.", settings)
@@ -33,7 +33,8 @@ def main() -> None:
         start = time.perf_counter()
         report = evaluate_clones(refs, lambda t: speak_text(t, settings),
                                  lambda t, r: clone(t, settings, opts, reference=r), encoder,
-                                 prepare=offline_cloner(settings, opts.base_voice).profile)
+                                 prepare=lambda r: profile_reference(r, settings,
+                                                                     opts.base_voice))
         s = report.summary()
         raw[folder] = {**report.to_dict(), "seconds": round(time.perf_counter() - start, 1)}
         rows.append([folder, len(report.voices), len(report.skipped),

@@ -15,7 +15,7 @@ from _common import peak_rss_mb, save, table
 from earful.config import Settings
 from earful.tts.clone import CloneOptions
 from earful.tts.reference import load_reference
-from earful.tts.synth import clone, offline_cloner, speak_text
+from earful.tts.synth import clone, speak_text, use_offline_cloner
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = ("Printing, in the only sense with which we are at present concerned, differs from most "
@@ -35,12 +35,12 @@ def best_speed(run, repeats: int = 3) -> tuple[float, float]:  # type: ignore[no
 
 
 def main() -> None:
-    settings = Settings()
+    settings = Settings().tts_config()
     ref = load_reference(ROOT / "tests" / "data" / "jfk.flac")
-    cloner = offline_cloner(settings, settings.tts_voice)
-    start = time.perf_counter()
-    cloner.profile(ref)
-    analysis = time.perf_counter() - start
+    with use_offline_cloner(settings, settings.default_voice) as cloner:
+        start = time.perf_counter()
+        cloner.profile(ref)
+        analysis = time.perf_counter() - start
     piper, seconds = best_speed(lambda: speak_text(TEXT, settings))
     cloned, _ = best_speed(lambda: clone(TEXT, settings, CloneOptions(match_rate=False),
                                          reference=ref))

@@ -2,7 +2,8 @@
 
 Run: python scripts/build_space.py [OUT]
 The folder holds the Space's README (front matter), app.py and requirements.txt from
-space/, plus what `pip install .` needs: pyproject.toml, src/ and the shipped keyword model.
+space/, plus what `pip install .` needs: pyproject.toml and src/ (the default keyword model ships
+inside the package, as package data).
 Push it to a Space repository (git push or `huggingface-cli upload`).
 """
 
@@ -13,7 +14,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KEEP_MODELS = ("kws12-whisper",)
 
 
 def build(out: Path) -> Path:
@@ -27,8 +27,6 @@ def build(out: Path) -> Path:
     shutil.copy(ROOT / "LICENSE", out / "LICENSE")
     shutil.copytree(ROOT / "src", out / "src",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for model in KEEP_MODELS:
-        shutil.copytree(ROOT / "models" / model, out / "models" / model)
     return out
 
 

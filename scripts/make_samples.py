@@ -28,12 +28,13 @@ def main() -> None:
     out = ROOT / "samples"
     lines = ["# Generated clips", "", f"Text: \"{TEXT}\"", "",
              "| file | made with |", "|---|---|"]
-    plain = speak_text(TEXT, settings)
+    plain = speak_text(TEXT, settings.tts_config())
     save_audio(out / "piper_joe.flac", plain.samples, plain.sample_rate)
     lines.append(f'| piper_joe.flac | `earful speak "{TEXT}" -o samples/piper_joe.flac` |')
     for name, ref in VOICES.items():
         ref_path = settings.data / ref
-        speech = clone(TEXT, settings, CloneOptions(), reference=load_reference(ref_path))
+        speech = clone(TEXT, settings.tts_config(), CloneOptions(),
+                       reference=load_reference(ref_path))
         save_audio(out / name, speech.samples, speech.sample_rate)
         lines.append(f'| {name} | `earful clone "{TEXT}" --reference $EARFUL_DATA/{ref} '
                      f"-o samples/{name}` (reference: {ref}, CC BY 4.0) |")

@@ -8,24 +8,20 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import uvicorn
 
-from earful.cli_service import local_url
 from earful.config import Settings
 from earful.demo.ui import mount_demo
+from earful.service.address import local_url
 from earful.service.app import create_app
 
 HOST = os.environ.get("EARFUL_HOST", "0.0.0.0")
 PORT = int(os.environ.get("EARFUL_PORT", "7860"))
 
 logging.basicConfig(level=logging.INFO)
-# `pip install .` puts earful in site-packages; the keyword model ships beside this file.
-KWS = Path(__file__).resolve().parent / "models" / "kws12-whisper" / "model.pt"
-overrides = {"classify_model": KWS} if KWS.is_file() and "EARFUL_CLASSIFY_MODEL" not in \
-    os.environ else {}
-settings = Settings(host=HOST, port=PORT, **overrides)
+# The default keyword model ships inside the installed package (package data).
+settings = Settings(host=HOST, port=PORT)
 app = create_app(settings)
 mount_demo(app, local_url(HOST, PORT), settings.api_key)
 

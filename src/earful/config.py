@@ -1,15 +1,23 @@
 """All run-time settings in one place, read from ``EARFUL_*`` environment variables.
 
-Library code never reads the environment directly; it asks :func:`get_settings`.
+Settings are read only at the edges: the CLI, the service and the Space call
+:func:`get_settings` (or build a :class:`Settings`) and turn it into the explicit arguments
+library functions take, with the builders here (:meth:`Settings.asr_spec`,
+:meth:`Settings.tts_config`). Library code never reads settings or the environment.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from earful.asr.options import ModelSpec
+    from earful.tts.synth import TtsConfig
 
 
 def _default_cache() -> Path:
@@ -37,6 +45,12 @@ class Settings(BaseSettings):
     classify_model: Path | None = Field(
         default=None, description="Keyword-spotting checkpoint; default is the shipped model."
     )
+    model_ttl_seconds: float = Field(
+        default=900.0, ge=0, description="Unload a model idle this long (0 = never); models "
+                                         "preloaded at start-up stay (pinned).")
+    max_loaded_models: int = Field(
+        default=8, ge=0, description="Most models loaded at once (0 = no cap); the least "
+                                     "recently used idle one makes room.")
     max_upload_mb: float = Field(default=25.0, description="Largest accepted upload, in MB.")
     max_audio_seconds: float = Field(default=3600.0, description="Longest accepted audio.")
     output_dir: Path = Field(
@@ -74,6 +88,24 @@ class Settings(BaseSettings):
                                                  "(when gradio is installed).")
     host: str = Field(default="127.0.0.1", description="Address `earful serve` binds.")
     port: int = Field(default=8000, description="Port `earful serve` listens on.")
+
+    def asr_spec(self, name: str | None = None) -> ModelSpec:
+        """The ASR model spec for ``name`` (default ``asr_model``) with these settings'
+        engine, device, compute type, threads and cache folder."""
+        from earful.asr.options import ModelSpec
+
+        return ModelSpec(name=name or self.asr_model, engine=self.asr_engine,
+                         device=self.asr_device, compute_type=self.asr_compute_type,
+                         cpu_threads=self.asr_cpu_threads, cache_dir=self.cache_dir)
+
+    def tts_config(self) -> TtsConfig:
+        """What the speech-synthesis entry points need from these settings."""
+        from earful.tts.synth import TtsConfig
+
+        return TtsConfig(default_voice=self.tts_voice, voices_dir=self.tts_voices_dir,
+                         voice_store=self.voice_store, max_text_chars=self.max_text_chars,
+                         xtts_model_dir=self.xtts_model_dir, xtts_device=self.xtts_device,
+                         xtts_accept_license=self.xtts_accept_license)
 
 
 @lru_cache(maxsize=1)

@@ -130,3 +130,9 @@ class ReferenceAudioError(InvalidOptionError):
     """A voice-cloning reference is unusable: undecodable, too short, too long or silent."""
 
     kind = "invalid_reference"
+
+
+class ModelBusyError(EarfulError):
+    """A model cannot be unloaded because a request is using it right now."""
+
+    kind = "model_busy"

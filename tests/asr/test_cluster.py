@@ -3,6 +3,7 @@ resuming, and distributed evaluation."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -17,16 +18,24 @@ from pathlib import Path
 import pytest
 
 from earful.asr.batch import BatchSummary
-from earful.asr.cluster import MANIFEST, ClusterOptions, Item, evaluate_on_ray, pack
-from earful.asr.cluster import transcribe_on_ray as on_ray
-from earful.asr.options import TranscribeOptions
+from earful.asr.cluster import (
+    MANIFEST,
+    ClusterOptions,
+    Item,
+    evaluate_on_ray,
+    pack,
+    transcribe_on_ray,
+)
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.errors import InvalidOptionError
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'earful[ray]')")
 
 # Greedy decoding on one thread per worker keeps the corpus runs short; the local reference
 # uses exactly the same options.
-OPTS = TranscribeOptions(beam_size=1, cpu_threads=1)
+OPTS = TranscribeOptions(beam_size=1)
+SPEC = ModelSpec(cpu_threads=1)
+on_ray = functools.partial(transcribe_on_ray, spec=SPEC)
 CLUSTER = ClusterOptions(workers=2, task_seconds=30.0)
 
 
@@ -182,7 +191,7 @@ def test_distributed_evaluation_equals_local(local_ray: None, shared_data: Path)
                            "--limit", "12", "--beam-size", "1", "--json", "-q"],
                           env=env, check=True, timeout=600, capture_output=True, text=True)
     local = json.loads(done.stdout)[0]
-    remote = evaluate_on_ray(read_manifest(manifest)[:12], OPTS, cluster=CLUSTER,
+    remote = evaluate_on_ray(read_manifest(manifest)[:12], OPTS, spec=SPEC, cluster=CLUSTER,
                              progress=False)
     assert [u.hypothesis for u in remote.utterances] == [r["hypothesis"] for r in local["rows"]]
     assert remote.scores.wer == local["wer"] and remote.scores.cer == local["cer"]

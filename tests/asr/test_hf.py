@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from earful.asr.bundled import resolve_model
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe
 from earful.audio.io import load_audio
-from earful.errors import ModelNotAvailableError
+from earful.errors import InvalidOptionError, ModelNotAvailableError
 
 transformers = pytest.importorskip("transformers", reason="needs the transformers extra")
 
@@ -90,8 +90,8 @@ def whisper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wav2vec2_ctc_from_folder(wav2vec2_dir: Path, test_data: Path) -> None:
     audio = load_audio(test_data / "jfk.wav")
-    result = transcribe(audio, TranscribeOptions(engine="transformers", model=str(wav2vec2_dir),
-                                                 word_timestamps=True))
+    result = transcribe(audio, TranscribeOptions(word_timestamps=True),
+                        ModelSpec(engine="transformers", name=str(wav2vec2_dir)))
     assert result.engine == "transformers" and result.duration == pytest.approx(11.0)
     assert isinstance(result.text, str)
     for seg in result.segments:
@@ -102,8 +102,8 @@ def test_wav2vec2_ctc_from_folder(wav2vec2_dir: Path, test_data: Path) -> None:
 def test_whisper_from_folder_long_form(whisper_dir: Path, test_data: Path) -> None:
     one = load_audio(test_data / "jfk.wav")
     audio = np.concatenate([one] * 4)  # 44 s: exercises the pipeline's 30 s chunking
-    result = transcribe(audio, TranscribeOptions(engine="transformers", model=str(whisper_dir),
-                                                 beam_size=1))
+    result = transcribe(audio, TranscribeOptions(beam_size=1),
+                        ModelSpec(engine="transformers", name=str(whisper_dir)))
     assert result.engine == "transformers" and result.duration == pytest.approx(44.0)
     assert isinstance(result.text, str)
     assert all(0 <= s.start <= s.end <= 44.0 for s in result.segments)
@@ -111,5 +111,11 @@ def test_whisper_from_folder_long_form(whisper_dir: Path, test_data: Path) -> No
 
 def test_unknown_transformers_model_is_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ModelNotAvailableError, match="save_pretrained"):
-        transcribe(np.zeros(16000, np.float32),
-                   TranscribeOptions(engine="transformers", model=str(tmp_path / "none")))
+        transcribe(np.zeros(16000, np.float32), TranscribeOptions(),
+                   ModelSpec(engine="transformers", name=str(tmp_path / "none")))
+
+
+def test_ctc_model_refuses_a_language(wav2vec2_dir: Path) -> None:
+    with pytest.raises(InvalidOptionError, match="CTC"):
+        transcribe(np.zeros(16000, np.float32), TranscribeOptions(language="fr"),
+                   ModelSpec(engine="transformers", name=str(wav2vec2_dir)))

@@ -9,7 +9,7 @@ import pytest
 
 from earful.asr.bundled import BASE_MODEL_BYTES, resolve_model
 from earful.asr.evaluate import get_normaliser, score
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe, transcribe_file
 from earful.audio.io import load_audio, save_audio
 from earful.audio.transforms import add_noise, pink_noise, white_noise
@@ -128,8 +128,8 @@ def test_base_model_is_assembled_once_and_detects_language(tmp_path: Path, test_
     assert Path(resolve_model("base", tmp_path)) == folder
     assert model_bin.stat().st_mtime_ns == mtime  # not rebuilt
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".base-")]
-    result = transcribe(load_audio(test_data / "jfk.wav"),
-                        TranscribeOptions(model=str(folder), beam_size=1))
+    result = transcribe(load_audio(test_data / "jfk.wav"), TranscribeOptions(beam_size=1),
+                        ModelSpec(name=str(folder)))
     assert result.language == "en" and (result.language_probability or 0) > 0.5
 
 
@@ -148,23 +148,71 @@ def test_bad_file_raises_typed_error(tmp_path: Path) -> None:
         transcribe_file(bad)
 
 
-@pytest.mark.parametrize("change", [{"engine": "nope"}, {"beam_size": 0}, {"batch_size": 0},
+@pytest.mark.parametrize("change", [{"beam_size": 0}, {"batch_size": 0},
                                     {"task": "summarise"}, {"chunk_seconds": 5},
-                                    {"language": "english-please"},
+                                    {"language": "english-please"}, {"language": "xx"},
                                     {"repetition_penalty": 0.5}])
 def test_options_are_validated(change: dict) -> None:
     with pytest.raises(InvalidOptionError):
         TranscribeOptions(**change)
 
 
-def test_options_from_settings_take_request_values_over_settings() -> None:
+@pytest.mark.parametrize("change", [{"engine": "nope"}, {"name": ""}, {"device": "tpu"},
+                                    {"cpu_threads": -1}])
+def test_model_spec_is_validated(change: dict) -> None:
+    with pytest.raises(InvalidOptionError):
+        ModelSpec(**change)
+
+
+def test_settings_build_the_model_spec_at_the_edge(tmp_path: Path) -> None:
     from earful.config import Settings
 
-    s = Settings(asr_model="base", asr_compute_type="float32", asr_cpu_threads=3)
-    opts = TranscribeOptions.from_settings(s, language="fr", model=None, beam_size=2)
-    assert (opts.model, opts.compute_type, opts.cpu_threads) == ("base", "float32", 3)
-    assert (opts.language, opts.beam_size) == ("fr", 2)
-    assert TranscribeOptions.from_settings(s, model="tiny.en").model == "tiny.en"
+    s = Settings(asr_model="base", asr_compute_type="float32", asr_cpu_threads=3,
+                 cache_dir=tmp_path)
+    spec = s.asr_spec()
+    assert (spec.name, spec.compute_type, spec.cpu_threads, spec.cache_root) == \
+        ("base", "float32", 3, tmp_path)
+    assert s.asr_spec("tiny.en").name == "tiny.en" and s.asr_spec("tiny.en").english_only
+
+
+@pytest.mark.parametrize("opts,spec,match", [
+    (TranscribeOptions(language="fr"), ModelSpec(name="tiny.en"), "English-only"),
+    (TranscribeOptions(task="translate"), ModelSpec(name="tiny.en"), "cannot translate"),
+    (TranscribeOptions(vad=True), ModelSpec(engine="transformers"), "does not support vad"),
+    (TranscribeOptions(initial_prompt="Hi."), ModelSpec(engine="transformers", name="x"),
+     "initial_prompt"),
+    (TranscribeOptions(no_speech_threshold=0.0), ModelSpec(engine="transformers"),
+     "no_speech_threshold"),
+])
+def test_what_the_model_cannot_do_is_refused_before_loading(
+        opts: TranscribeOptions, spec: ModelSpec, match: str) -> None:
+    from earful.models import manager
+
+    before = len(manager.loaded())
+    with pytest.raises(InvalidOptionError, match=match):
+        transcribe(np.zeros(16000, np.float32), opts, spec)
+    assert len(manager.loaded()) == before
+
+
+def test_what_the_model_can_do_passes() -> None:
+    TranscribeOptions(language="fr").check_for(ModelSpec(name="base"))
+    TranscribeOptions(task="translate").check_for(ModelSpec(name="base"))
+    TranscribeOptions(language="en").check_for(ModelSpec())
+    # Explicitly off is no request for a feature the engine lacks.
+    TranscribeOptions(vad=False, hallucination_guard=False).check_for(
+        ModelSpec(engine="transformers"))
+
+
+def test_language_table_matches_faster_whisper() -> None:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    from earful.asr.languages import LANGUAGES, language_code
+
+    assert set(LANGUAGES) == set(_LANGUAGE_CODES)
+    assert language_code("English") == language_code(" EN ") == "en"
+    assert language_code("") is None
+    with pytest.raises(InvalidOptionError, match="unknown language"):
+        language_code("klingon")
 
 
 def test_short_clip_output_is_capped_at_a_speaking_rate(test_data: Path) -> None:

@@ -1,4 +1,5 @@
-"""The models committed under models/ load, describe themselves and classify real clips."""
+"""The shipped models (the default one inside the package, the others under models/) load,
+describe themselves and classify real clips."""
 
 from __future__ import annotations
 
@@ -13,13 +14,29 @@ from earful.cli import main
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
+def model_dir(name: str) -> Path:
+    """Where a shipped model's folder is: package data for the default, models/ else."""
+    from earful.classify.inference import DEFAULT_MODEL
+
+    return DEFAULT_MODEL.parent if name == DEFAULT_MODEL.parent.name else MODELS / name
+
+
 @pytest.mark.parametrize("name", ["kws12-whisper", "kws12", "fsdd"])
 def test_model_card_and_metadata(name: str) -> None:
-    _, meta = load_checkpoint(MODELS / name / "model.pt")
-    assert (MODELS / name / "MODEL_CARD.md").is_file()
+    _, meta = load_checkpoint(model_dir(name) / "model.pt")
+    assert (model_dir(name) / "MODEL_CARD.md").is_file()
     assert meta["metrics"]["test_accuracy"] > 0.85
     assert meta["dataset"]["name"] in ("speech_commands", "fsdd")
-    assert (MODELS / name / "model.pt").stat().st_size < 3_000_000
+    assert (model_dir(name) / "model.pt").stat().st_size < 3_000_000
+
+
+def test_default_model_is_package_data() -> None:
+    from importlib import resources
+
+    from earful.classify.inference import DEFAULT_MODEL
+
+    packaged = resources.files("earful.classify") / "shipped" / "kws12-whisper" / "model.pt"
+    assert packaged.is_file() and Path(str(packaged)) == DEFAULT_MODEL
 
 
 def test_default_model_hears_yes(test_data: Path, capsys: pytest.CaptureFixture) -> None:
@@ -56,8 +73,8 @@ def test_shipped_model_scores_what_its_card_says(name: str, shared_data: Path,
 
     examples = (data.speech_commands(shared_data / "speech_commands") if name.startswith("kws12")
                 else data.fsdd(shared_data / "fsdd"))
-    report = evaluate_checkpoint(MODELS / name / "model.pt", examples, "test", tmp_path)
-    _, meta = load_checkpoint(MODELS / name / "model.pt")
+    report = evaluate_checkpoint(model_dir(name) / "model.pt", examples, "test", tmp_path)
+    _, meta = load_checkpoint(model_dir(name) / "model.pt")
     # The same clips and weights give the recorded figure (up to float summation order,
     # and CTranslate2's int8 kernels, which vary a little with threads, for the encoder).
     assert report["accuracy"] == pytest.approx(meta["metrics"]["test_accuracy"], abs=0.005)

@@ -2,32 +2,52 @@
 
 Needs Debian's chromium (``make test`` installs it when it can) and the playwright Python
 package (dev extra); Playwright's own browser download is not used. Screenshots of each tab
-go to docs/screenshots/ and are assembled into docs/demo.gif.
+and a GIF of them are written to a temporary folder, so a test run leaves the tree as it
+found it. ``make docs`` runs this module with ``EARFUL_DEMO_DOCS`` naming the docs folder:
+then, once every tab has passed, the screenshots are copied to its screenshots/ and the GIF
+to its demo.gif, and anything that would skip fails instead.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
-pytest.importorskip("gradio", reason="gradio is not installed (pip install 'earful[demo]')")
-pytest.importorskip("piper", reason="piper-tts is not installed (pip install 'earful[tts]')")
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is not installed (dev extra)")
+# Where `make docs` wants the pictures; unset in test runs.
+DOCS = Path(os.environ["EARFUL_DEMO_DOCS"]) if os.environ.get("EARFUL_DEMO_DOCS") else None
+TABS = ["transcribe", "speak", "clone", "classify"]
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip the module, or fail it when regenerating the docs (a skip would keep old pictures)."""
+    if DOCS is not None:
+        pytest.fail(f"cannot regenerate the demo pictures: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def _need(module: str, reason: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        _unavailable(reason)
+
+
+_need("gradio", "gradio is not installed (pip install 'earful[demo]')")
+_need("piper", "piper-tts is not installed (pip install 'earful[tts]')")
+sync_api = _need("playwright.sync_api", "playwright is not installed (dev extra)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
-    pytest.skip("no chromium on PATH: `apt-get install chromium` (make test does it as root)",
-                allow_module_level=True)
+    _unavailable("no chromium on PATH: `apt-get install chromium` (make test does it as root)")
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 # Chromium on a closed network: no background connections, no sandbox as root.
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -35,6 +55,12 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 TIMEOUT_MS = 120_000
 JFK_TEXT = ("And so my fellow Americans, ask not what your country can do for you, ask what "
             "you can do for your country.")
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder this run's screenshots and GIF go to: always a temporary one."""
+    return tmp_path_factory.mktemp("demo-shots")
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +102,9 @@ def page(server: str) -> Iterator[Any]:
         browser.close()
 
 
-def _shot(page: Any, name: str) -> None:
+def _shot(page: Any, folder: Path, name: str) -> None:
     time.sleep(0.5)  # let the output's fade-in finish
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.screenshot(path=str(folder / f"{name}.png"))
 
 
 def _upload(page: Any, elem_id: str, path: Path) -> None:
@@ -88,7 +113,11 @@ def _upload(page: Any, elem_id: str, path: Path) -> None:
         .wait_for(state="attached")
 
 
-def test_transcribe_tab(page: Any, test_data: Path) -> None:
+# The texts of the elements a selector matches, joined in page order.
+_DRAWN_TEXT = "sel => [...document.querySelectorAll(sel)].map(e => e.textContent).join('')"
+
+
+def test_transcribe_tab(page: Any, test_data: Path, shots: Path) -> None:
     _upload(page, "transcribe-audio", test_data / "jfk.mp3")
     page.locator("#reference-text textarea").fill(JFK_TEXT)
     page.get_by_role("button", name="Transcribe").click()
@@ -98,7 +127,14 @@ def test_transcribe_tab(page: Any, test_data: Path) -> None:
     assert "ask not what your country" in transcript.input_value().lower()
     page.locator("#wer", has_text="WER").wait_for()
     assert "WER" in page.locator("#wer").inner_text()
-    _shot(page, "transcribe")
+    # The word diff as a person reads it. Its tokens are flex items, laid side by side with
+    # the markup's whitespace between them not drawn (and innerText puts each on a line of
+    # its own, hiding the fault), so the text drawn is the tokens' texts joined as they are.
+    page.locator("#word-diff .textfield .text").first.wait_for()
+    drawn = page.evaluate(_DRAWN_TEXT, "#word-diff .textfield .text")
+    assert "and so my fellow americans ask not what your country" in drawn.lower(), drawn
+    assert drawn == " ".join(drawn.split()), drawn  # one space between words, none at the ends
+    _shot(page, shots, "transcribe")
 
 
 def _output_audio(page: Any, elem_id: str) -> float:
@@ -117,14 +153,14 @@ def _output_audio(page: Any, elem_id: str) -> float:
     return decode(body, None).duration
 
 
-def test_speak_tab(page: Any) -> None:
+def test_speak_tab(page: Any, shots: Path) -> None:
     page.get_by_role("tab", name="Speak").click()
     page.get_by_role("button", name="Speak", exact=True).click()
     assert 1.0 < _output_audio(page, "speech") < 6.0
-    _shot(page, "speak")
+    _shot(page, shots, "speak")
 
 
-def test_clone_tab(page: Any) -> None:
+def test_clone_tab(page: Any, shots: Path) -> None:
     from earful.demo.ui import EXAMPLES
 
     page.get_by_role("tab", name="Clone").click()
@@ -134,10 +170,10 @@ def test_clone_tab(page: Any) -> None:
     page.locator("#similarity", has_text="Speaker similarity").wait_for()
     value = float(page.locator("#similarity strong").inner_text().split(":")[-1])
     assert 0.2 < value < 1.0
-    _shot(page, "clone")
+    _shot(page, shots, "clone")
 
 
-def test_classify_tab(page: Any, test_data: Path) -> None:
+def test_classify_tab(page: Any, test_data: Path, shots: Path) -> None:
     page.get_by_role("tab", name="Classify").click()
     _upload(page, "classify-audio", test_data / "yes.wav")
     page.get_by_role("button", name="Classify", exact=True).click()
@@ -146,19 +182,26 @@ def test_classify_tab(page: Any, test_data: Path) -> None:
     page.wait_for_function(
         "() => (document.querySelector('#labels')?.innerText || '').includes('yes')")
     assert top.inner_text().strip().lower() == "yes"
-    _shot(page, "classify")
+    _shot(page, shots, "classify")
 
 
-def test_walkthrough_gif() -> None:
-    from PIL import Image
+def test_walkthrough_gif(shots: Path) -> None:
+    from PIL import GifImagePlugin, Image
 
-    names = ["transcribe", "speak", "clone", "classify"]
-    missing = [n for n in names if not (SHOTS / f"{n}.png").is_file()]
+    missing = [n for n in TABS if not (shots / f"{n}.png").is_file()]
     if missing:
-        pytest.skip(f"tab tests did not produce screenshots: {missing}")
-    frames = [Image.open(SHOTS / f"{n}.png").convert("RGB").resize((960, 675)) for n in names]
-    gif = ROOT / "docs" / "demo.gif"
+        message = f"tab tests did not produce screenshots: {missing}"
+        if DOCS is not None:
+            pytest.fail(message)
+        pytest.skip(message)
+    frames = [Image.open(shots / f"{n}.png").convert("RGB").resize((960, 675)) for n in TABS]
+    gif = shots / "demo.gif"
     frames[0].save(gif, save_all=True, append_images=frames[1:], duration=2500, loop=0,
                    optimize=True)
     with Image.open(gif) as check:
-        assert check.n_frames == 4
+        assert isinstance(check, GifImagePlugin.GifImageFile) and check.n_frames == 4
+    if DOCS is not None:  # `make docs`: every tab passed, so the pictures are worth keeping
+        (DOCS / "screenshots").mkdir(parents=True, exist_ok=True)
+        for name in TABS:
+            shutil.copyfile(shots / f"{name}.png", DOCS / "screenshots" / f"{name}.png")
+        shutil.copyfile(gif, DOCS / "demo.gif")

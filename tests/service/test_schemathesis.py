@@ -3,14 +3,19 @@ produce a 5xx. Examples per operation are bounded to keep the run short."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from earful.service.app import create_app
 from tests.service.conftest import make_settings
 
+# Hypothesis keeps its example database and caches in ./.hypothesis unless told otherwise:
+# in the checkout, which tests leave as they found it.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "earful-hypothesis")
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")
 from schemathesis.checks import not_a_server_error  # noqa: E402
 

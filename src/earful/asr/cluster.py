@@ -3,7 +3,7 @@
 The driver streams the file list, packs files into tasks of about ``task_seconds`` of audio
 and hands each task to whichever worker has the least audio outstanding, so work is balanced
 by duration, not file count, and only a bounded number of tasks is ever in flight. Each
-worker is a Ray actor that loads its model once (through the model registry) and writes
+worker is a Ray actor that loads its model once (through the model manager) and writes
 every output atomically (temporary name, then rename) to the shared output folder.
 
 Exactly one complete output per input, whatever fails: a file whose output exists is skipped
@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from earful.asr.batch import BatchSummary, Job, expand_inputs, output_path
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.audio.constants import SAMPLE_RATE
 from earful.errors import DependencyMissingError, InvalidOptionError
 
 logger = logging.getLogger(__name__)
@@ -97,8 +98,9 @@ def _ray() -> Any:
 class Worker:
     """The actor body: one model per process, many files per call."""
 
-    def __init__(self, opts: TranscribeOptions, fmt: str) -> None:
+    def __init__(self, opts: TranscribeOptions, spec: ModelSpec, fmt: str) -> None:
         self.opts = opts
+        self.spec = spec
         self.fmt = fmt
 
     def pid(self) -> int:
@@ -117,11 +119,11 @@ class Worker:
             row: dict[str, Any] = {"file": item.path, "output": item.dest, "pid": os.getpid()}
             try:
                 if item.dest is None:  # evaluation: the same path as `eval-asr`
-                    audio = load_audio(item.path, 16000)
-                    row["text"] = transcribe(audio, self.opts).text
-                    row["audio_seconds"] = len(audio) / 16000
+                    audio = load_audio(item.path, SAMPLE_RATE)
+                    row["text"] = transcribe(audio, self.opts, self.spec).text
+                    row["audio_seconds"] = len(audio) / SAMPLE_RATE
                 else:
-                    result = transcribe_file(item.path, self.opts)
+                    result = transcribe_file(item.path, self.opts, self.spec)
                     write_transcript(result, item.dest, self.fmt)
                     row["audio_seconds"] = result.duration
                 row["status"] = "done"
@@ -174,7 +176,8 @@ def pack(items: Iterable[Item], task_seconds: float, max_files: int) -> Iterator
 class Dispatcher:
     """Runs tasks on a pool of actors, least outstanding audio first, retrying lost tasks."""
 
-    def __init__(self, opts: TranscribeOptions, fmt: str, cluster: ClusterOptions) -> None:
+    def __init__(self, opts: TranscribeOptions, spec: ModelSpec, fmt: str,
+                 cluster: ClusterOptions) -> None:
         ray = _ray()
         self.ray = ray
         self.started_ray = False
@@ -187,16 +190,14 @@ class Dispatcher:
                 ray.init(address=cluster.address, namespace=NAMESPACE, log_to_driver=False)
         n = cluster.workers or max(1, int(ray.cluster_resources().get("CPU", 1)
                                           // cluster.cpus_per_worker))
-        if opts.cpu_threads == 0:
-            from dataclasses import replace
-
-            opts = replace(opts, cpu_threads=max(1, int(cluster.cpus_per_worker)))
+        if spec.cpu_threads == 0:
+            spec = spec.with_(cpu_threads=max(1, int(cluster.cpus_per_worker)))
         actor_cls = ray.remote(Worker)
         stamp = f"{os.getpid()}-{time.time_ns()}"
         self.actors = [actor_cls.options(
             name=f"{ACTOR_PREFIX}{i}-{stamp}", num_cpus=cluster.cpus_per_worker,
             num_gpus=cluster.gpus_per_worker, max_restarts=cluster.max_retries,
-            max_task_retries=cluster.max_retries).remote(opts, fmt) for i in range(n)]
+            max_task_retries=cluster.max_retries).remote(opts, spec, fmt) for i in range(n)]
         self.load = [0.0] * n
         self.capacity = n * cluster.inflight_per_worker
         self.max_retries = cluster.max_retries
@@ -307,14 +308,15 @@ def _sweep_partials(output_dir: Path) -> int:
 
 
 def transcribe_on_ray(inputs: Sequence[str], opts: TranscribeOptions, output_dir: Path, *,
-                      fmt: str = "txt", cluster: ClusterOptions | None = None,
-                      progress: bool = True,
+                      spec: ModelSpec | None = None, fmt: str = "txt",
+                      cluster: ClusterOptions | None = None, progress: bool = True,
                       stop: Callable[[BatchSummary], bool] | None = None) -> BatchSummary:
     """Transcribe files, folders or globs on Ray, writing one output per input.
 
     Args:
         inputs: As for ``earful transcribe``.
-        opts: Transcription options (each worker loads this model once).
+        opts: Decoding options.
+        spec: The model (each worker loads it once; default :class:`ModelSpec`).
         output_dir: Where outputs and ``earful-manifest.jsonl`` go (shared storage on a real
             cluster). Existing complete outputs are skipped, so rerunning resumes.
         fmt: Output format.
@@ -328,7 +330,9 @@ def transcribe_on_ray(inputs: Sequence[str], opts: TranscribeOptions, output_dir
     counts = _plan_outputs(inputs, output_dir, fmt)
     summary = BatchSummary()
     start = time.perf_counter()
-    pool = Dispatcher(opts, fmt, cluster)
+    spec = spec or ModelSpec()
+    opts.check_for(spec)
+    pool = Dispatcher(opts, spec, fmt, cluster)
     bar = Progress(sum(counts.values()), progress)
     try:
         with open(output_dir / MANIFEST, "a", encoding="utf-8") as manifest:
@@ -364,8 +368,8 @@ def transcribe_on_ray(inputs: Sequence[str], opts: TranscribeOptions, output_dir
 
 
 def evaluate_on_ray(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions, *,
-                    normaliser: str = "english", cluster: ClusterOptions | None = None,
-                    progress: bool = True) -> Any:
+                    spec: ModelSpec | None = None, normaliser: str = "english",
+                    cluster: ClusterOptions | None = None, progress: bool = True) -> Any:
     """``eval-asr`` distributed: hypotheses on the workers, corpus scores on the driver."""
     from earful.asr.evaluate import build_report, get_normaliser, utterance
 
@@ -373,7 +377,9 @@ def evaluate_on_ray(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions, *
     norm = get_normaliser(normaliser)
     refs = {str(p): text for p, text in rows}
     start = time.perf_counter()
-    pool = Dispatcher(opts, "txt", cluster)
+    spec = spec or ModelSpec()
+    opts.check_for(spec)
+    pool = Dispatcher(opts, spec, "txt", cluster)
     bar = Progress(len(rows), progress)
     results: list[dict[str, Any]] = []
 

@@ -1,26 +1,26 @@
 """The faster-whisper engine: CTranslate2 Whisper with Silero VAD.
 
-``load_faster_whisper`` is the registry loader; ``transcribe_faster_whisper`` turns one
-array of 16 kHz audio into a :class:`~earful.asr.result.Transcript`.
+``load_faster_whisper`` is the model manager's loader; ``transcribe_faster_whisper`` turns
+one array of 16 kHz audio into a :class:`~earful.asr.result.Transcript`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from earful.asr.guard import drop_hallucinations, pad_short, token_cap
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.result import Segment, Transcript, Word
-from earful.config import get_settings
-from earful.errors import DependencyMissingError, InvalidOptionError, ModelNotAvailableError
-from earful.models import registry
+from earful.audio.constants import SAMPLE_RATE
+from earful.errors import DependencyMissingError, ModelNotAvailableError
+from earful.models import manager
 
 logger = logging.getLogger(__name__)
-
-SAMPLE_RATE = 16000
 
 
 def load_faster_whisper(model: str, device: str = "cpu", compute_type: str = "int8",
@@ -40,25 +40,28 @@ def load_faster_whisper(model: str, device: str = "cpu", compute_type: str = "in
             "(or pass a local CTranslate2 model folder)") from e
 
 
-def model_params(opts: TranscribeOptions) -> dict[str, Any]:
-    """The registry parameters that identify the faster-whisper model for ``opts``."""
+def model_params(spec: ModelSpec) -> dict[str, Any]:
+    """The model manager's parameters that identify the faster-whisper model of ``spec``."""
     from earful.asr.bundled import resolve_model
 
-    return {"model": resolve_model(opts.model, get_settings().cache_dir),
-            "device": opts.device, "compute_type": opts.compute_type,
-            "cpu_threads": opts.cpu_threads}
+    return {"model": resolve_model(spec.name, spec.cache_root), "device": spec.device,
+            "compute_type": spec.compute_type, "cpu_threads": spec.cpu_threads}
 
 
-def get_model(opts: TranscribeOptions) -> Any:
-    """The cached faster-whisper model for these options."""
-    return registry.get("asr.faster-whisper", **model_params(opts))
+def model_label(spec: ModelSpec) -> str:
+    """The model's public name: a bundled name as given, a folder by its last part only."""
+    return Path(spec.name.rstrip("/")).name or spec.name
 
 
-def _check_language(code: str | None) -> None:
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+def get_model(spec: ModelSpec, *, pin: bool = False) -> Any:
+    """The cached faster-whisper model of ``spec`` (loaded if needed; not held)."""
+    return manager.get("asr.faster-whisper", label=model_label(spec), pin=pin,
+                       **model_params(spec))
 
-    if code is not None and code not in _LANGUAGE_CODES:
-        raise InvalidOptionError(f"unknown language code '{code}'")
+
+def use_model(spec: ModelSpec) -> contextlib.AbstractContextManager[Any]:
+    """Hold the faster-whisper model of ``spec`` for a ``with`` block."""
+    return manager.use("asr.faster-whisper", label=model_label(spec), **model_params(spec))
 
 
 def _decode_kwargs(opts: TranscribeOptions) -> dict[str, Any]:
@@ -71,24 +74,26 @@ def _decode_kwargs(opts: TranscribeOptions) -> dict[str, Any]:
         "repetition_penalty": opts.repetition_penalty,
         "no_speech_threshold": opts.no_speech_threshold,
         "log_prob_threshold": opts.log_prob_threshold,
-        "vad_filter": opts.vad,
+        "vad_filter": opts.engine_flag("vad"),
     }
 
 
 def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
-                              model: Any | None = None) -> Transcript:
+                              spec: ModelSpec, model: Any | None = None) -> Transcript:
     """Transcribe mono 16 kHz float32 audio.
 
     Args:
         audio: The samples.
         opts: Decoding options.
-        model: A loaded ``WhisperModel``; by default the registry's.
+        spec: The model; held in the model manager while decoding.
+        model: A loaded ``WhisperModel`` to use instead of the manager's.
 
     Returns:
         The transcript, with times relative to the start of ``audio``.
     """
-    model = model or get_model(opts)
-    _check_language(opts.language)
+    if model is None:
+        with use_model(spec) as held:
+            return transcribe_faster_whisper(audio, opts, spec, held)
     duration = len(audio) / SAMPLE_RATE
     padded, offset = pad_short(audio, SAMPLE_RATE, opts.min_window_seconds)
     kwargs = _decode_kwargs(opts)
@@ -106,14 +111,15 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
     else:
         raw_segments, info = model.transcribe(padded, **kwargs)
     segments = [_convert(i, s, offset, duration) for i, s in enumerate(raw_segments)]
-    kept = drop_hallucinations(segments) if opts.hallucination_guard else segments
+    guard = opts.engine_flag("hallucination_guard")
+    kept = drop_hallucinations(segments) if guard else segments
     return Transcript(
         text=" ".join(s.text for s in kept).strip(),
         language=info.language,
         language_probability=round(float(info.language_probability), 4),
         duration=round(duration, 3),
         segments=kept,
-        model=opts.model,
+        model=model_label(spec),
         engine="faster-whisper",
         dropped_segments=len(segments) - len(kept),
     )

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe
+from earful.audio.constants import SAMPLE_RATE
 from earful.audio.io import load_audio
 from earful.audio.transforms import add_noise
 from earful.errors import DatasetError, DependencyMissingError, EarfulError, InvalidOptionError
@@ -127,11 +128,13 @@ class EvalReport:
 
 
 def evaluate(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions,
-             snr_db: float | None = None, *, normaliser: str = "english", seed: int = 0,
-             progress: bool = True) -> EvalReport:
+             snr_db: float | None = None, *, spec: ModelSpec | None = None,
+             normaliser: str = "english", seed: int = 0, progress: bool = True) -> EvalReport:
     """Transcribe every file (with white noise at ``snr_db`` if given) and score it."""
     from tqdm import tqdm
 
+    spec = spec or ModelSpec()
+    opts.check_for(spec)
     norm = get_normaliser(normaliser)
     utterances: list[Utterance] = []
     failed: list[tuple[str, str]] = []
@@ -141,15 +144,15 @@ def evaluate(rows: Sequence[tuple[Path, str]], opts: TranscribeOptions,
     for path, reference in tqdm(rows, desc=label, unit="file", disable=not progress,
                                 leave=False):
         try:
-            audio = load_audio(path, 16000)
+            audio = load_audio(path, SAMPLE_RATE)
             if snr_db is not None:
                 audio = add_noise(audio, snr_db, "white", seed=rng)
-            hyp = transcribe(audio, opts).text
+            hyp = transcribe(audio, opts, spec).text
         except EarfulError as e:
             failed.append((str(path), str(e)))
             logger.error("skipped %s: %s", path, e)
             continue
-        utterances.append(utterance(str(path), reference, hyp, len(audio) / 16000, norm))
+        utterances.append(utterance(str(path), reference, hyp, len(audio) / SAMPLE_RATE, norm))
     return build_report(snr_db, utterances, failed, time.perf_counter() - start, norm)
 
 

@@ -9,18 +9,18 @@ conversions that only faster-whisper reads.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.result import Segment, Transcript, Word
-from earful.errors import DependencyMissingError, ModelNotAvailableError
-from earful.models import registry
+from earful.audio.constants import SAMPLE_RATE
+from earful.errors import DependencyMissingError, InvalidOptionError, ModelNotAvailableError
+from earful.models import manager
 
 logger = logging.getLogger(__name__)
-
-SAMPLE_RATE = 16000
 HUB_ALIASES = {name: f"openai/whisper-{name}" for name in
                ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "large-v3")}
 
@@ -48,10 +48,23 @@ def _span(ts: Any, duration: float) -> tuple[float, float]:
     return round(min(start, duration), 3), round(min(max(end, start), duration), 3)
 
 
-def transcribe_transformers(audio: np.ndarray, opts: TranscribeOptions) -> Transcript:
-    """Transcribe 16 kHz audio with a transformers pipeline (chunked for long audio)."""
-    model_id = HUB_ALIASES.get(opts.model, opts.model)
-    pipe = registry.get("asr.transformers", model=model_id, device=opts.device)
+def transcribe_transformers(audio: np.ndarray, opts: TranscribeOptions,
+                            spec: ModelSpec) -> Transcript:
+    """Transcribe 16 kHz audio with a transformers pipeline (chunked for long audio).
+
+    Raises:
+        InvalidOptionError: An option the engine cannot honour (``opts.check_for``), or a
+            language, task or beam asked of a CTC model, which has none of them.
+    """
+    opts.check_for(spec)
+    model_id = HUB_ALIASES.get(spec.name, spec.name)
+    label = Path(spec.name.rstrip("/")).name or spec.name
+    with manager.use("asr.transformers", label=label, model=model_id,
+                     device=spec.device) as pipe:
+        return _run(pipe, audio, opts, label)
+
+
+def _run(pipe: Any, audio: np.ndarray, opts: TranscribeOptions, label: str) -> Transcript:
     duration = len(audio) / SAMPLE_RATE
     is_whisper = getattr(pipe.model.config, "model_type", "") == "whisper"
     kwargs: dict[str, Any] = {"batch_size": opts.batch_size}
@@ -68,6 +81,10 @@ def transcribe_transformers(audio: np.ndarray, opts: TranscribeOptions) -> Trans
                 gen["language"] = opts.language
         kwargs["generate_kwargs"] = gen
     else:
+        if opts.language not in (None, "en") or opts.task != "transcribe" or \
+                opts.beam_size != TranscribeOptions.beam_size:
+            raise InvalidOptionError("a CTC model has no language, task or beam options; "
+                                     "leave them at their defaults")
         kwargs["chunk_length_s"] = 30  # CTC chunks cleanly with overlapping strides
         kwargs["return_timestamps"] = "word"  # and gives word times for free
     out = pipe({"raw": audio.astype(np.float32), "sampling_rate": SAMPLE_RATE}, **kwargs)
@@ -86,6 +103,6 @@ def transcribe_transformers(audio: np.ndarray, opts: TranscribeOptions) -> Trans
         language_probability=None,
         duration=round(duration, 3),
         segments=segments,
-        model=opts.model,
+        model=label,
         engine="transformers",
     )

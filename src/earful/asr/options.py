@@ -1,37 +1,95 @@
-"""Transcription options, validated once on construction."""
+"""What to transcribe with (:class:`ModelSpec`) and how (:class:`TranscribeOptions`).
+
+The two are kept apart as openai/whisper keeps the model apart from its decoding options:
+a spec names one loaded model (the model manager's key), options change per request. Both
+are validated when built, so a bad value fails before any audio is decoded or model loaded;
+:meth:`TranscribeOptions.check_for` adds the checks that need both (an English-only model
+asked for French, an option the engine cannot honour).
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
+from earful.asr.languages import LANGUAGES
 from earful.errors import InvalidOptionError
 
 ENGINES = ("faster-whisper", "transformers")
+DEVICES = ("cpu", "cuda", "auto")
+
+#: Options an engine cannot honour. Setting one (to anything but its default) with that
+#: engine is refused rather than silently ignored.
+UNSUPPORTED: dict[str, tuple[str, ...]] = {
+    "faster-whisper": (),
+    "transformers": ("vad", "hallucination_guard", "initial_prompt", "no_speech_threshold",
+                     "log_prob_threshold", "min_window_seconds", "single_segment_seconds"),
+}
+
+
+def _check(checks: list[tuple[bool, str]]) -> None:
+    for ok, message in checks:
+        if not ok:
+            raise InvalidOptionError(message)
 
 
 @dataclass(frozen=True)
-class TranscribeOptions:
-    """How to transcribe. Defaults suit the bundled tiny.en model on a CPU."""
+class ModelSpec:
+    """Which ASR model to run, and where. One spec is one loaded model."""
 
-    model: str = "tiny.en"
+    name: str = "tiny.en"
     """Model name (``tiny.en`` and ``base`` are bundled; other names download from the
-    Hugging Face hub) or a local model folder."""
+    Hugging Face hub, which needs internet) or a local model folder."""
     engine: str = "faster-whisper"
     """``faster-whisper`` (CTranslate2 Whisper) or ``transformers`` (Whisper or Wav2Vec2 CTC)."""
     device: str = "cpu"
     """``cpu``, ``cuda`` or ``auto``."""
     compute_type: str = "int8"
     """CTranslate2 weight type: ``int8``, ``int8_float16``, ``float16``, ``float32``..."""
+    cpu_threads: int = 0
+    """CTranslate2 threads (0 lets the library decide)."""
+    cache_dir: Path | None = None
+    """Where bundled models that must be assembled (``base``) are written once; ``None``
+    uses ``~/.cache/earful``."""
+
+    def __post_init__(self) -> None:
+        _check([
+            (self.engine in ENGINES, f"engine must be one of {ENGINES}, got {self.engine!r}"),
+            (bool(self.name), "model must not be empty"),
+            (self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}"),
+            (self.cpu_threads >= 0, "cpu_threads must be >= 0"),
+        ])
+
+    @property
+    def english_only(self) -> bool:
+        """Whether the model knows English alone (Whisper's ``*.en`` models)."""
+        return Path(self.name.rstrip("/")).name.endswith(".en")
+
+    @property
+    def cache_root(self) -> Path:
+        """The cache folder in use."""
+        return self.cache_dir or Path.home() / ".cache" / "earful"
+
+    def with_(self, **changes: Any) -> ModelSpec:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How to decode. Defaults suit the bundled tiny.en model on a CPU."""
+
     language: str | None = None
-    """Spoken language code (``en``, ``fr``...), or ``None`` to detect it."""
+    """Spoken language code (``en``, ``fr``...; see ``earful.asr.languages``), or ``None``
+    to detect it."""
     task: str = "transcribe"
     """``transcribe``, or ``translate`` to English (multilingual models only)."""
     beam_size: int = 5
     """Beam width; 1 is greedy decoding."""
-    vad: bool = True
-    """Skip non-speech with the Silero VAD bundled in faster-whisper before decoding."""
+    vad: bool | None = None
+    """Skip non-speech with the Silero VAD bundled in faster-whisper before decoding.
+    ``None`` is the engine's default: on for faster-whisper; transformers has none."""
     word_timestamps: bool = False
     """Attach start/end times and a probability to every word."""
     initial_prompt: str | None = None
@@ -45,9 +103,9 @@ class TranscribeOptions:
     """A window whose no-speech probability is above this ..."""
     log_prob_threshold: float = -1.0
     """... and whose mean token log-probability is below this is treated as silence."""
-    hallucination_guard: bool = True
+    hallucination_guard: bool | None = None
     """Drop segments that are almost certainly invented on silence or noise (see
-    ``earful.asr.guard``)."""
+    ``earful.asr.guard``). ``None`` is the engine's default: on for faster-whisper."""
     min_window_seconds: float = 1.0
     """Clips shorter than this are centred in this much silence before decoding: Whisper
     was trained on long windows and hallucinates on tiny ones."""
@@ -57,17 +115,13 @@ class TranscribeOptions:
     chunk_seconds: float = 600.0
     """Long files are decoded and transcribed in pieces of about this length, cut at quiet
     points, so memory stays bounded whatever the file's duration."""
-    cpu_threads: int = 0
-    """CTranslate2 threads (0 lets the library decide)."""
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
         """Raise :class:`InvalidOptionError` for any out-of-range field."""
-        checks = [
-            (self.engine in ENGINES, f"engine must be one of {ENGINES}, got {self.engine!r}"),
-            (bool(self.model), "model must not be empty"),
+        _check([
             (self.task in ("transcribe", "translate"), f"unknown task {self.task!r}"),
             (1 <= self.beam_size <= 20, f"beam_size must be 1..20, got {self.beam_size}"),
             (1.0 <= self.repetition_penalty <= 3.0,
@@ -79,23 +133,37 @@ class TranscribeOptions:
             (0.0 <= self.single_segment_seconds <= 30.0,
              "single_segment_seconds must be in [0, 30]"),
             (self.chunk_seconds >= 60.0, "chunk_seconds must be at least 60"),
-            (self.cpu_threads >= 0, "cpu_threads must be >= 0"),
-            (self.language is None or re.fullmatch(r"[a-z]{2,3}", self.language) is not None,
-             f"language must be a code like 'en', got {self.language!r}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InvalidOptionError(message)
+            (self.language is None or self.language in LANGUAGES,
+             f"unknown language code {self.language!r}: give a code such as 'en' or 'fr'"),
+        ])
 
-    @classmethod
-    def from_settings(cls, settings: Any, **changes: Any) -> TranscribeOptions:
-        """Options whose model, engine, device, compute type and threads come from
-        ``settings`` (an :class:`earful.config.Settings`); ``changes`` that are not ``None``
-        override any field."""
-        base = {"model": settings.asr_model, "engine": settings.asr_engine,
-                "device": settings.asr_device, "compute_type": settings.asr_compute_type,
-                "cpu_threads": settings.asr_cpu_threads}
-        return cls(**{**base, **{k: v for k, v in changes.items() if v is not None}})
+    def check_for(self, spec: ModelSpec) -> None:
+        """Refuse what ``spec``'s model or engine cannot do (cheap: loads nothing).
+
+        Raises:
+            InvalidOptionError: A non-English language or translation asked of an
+                English-only model, or an option the engine does not support.
+        """
+        if spec.english_only and self.language not in (None, "en"):
+            raise InvalidOptionError(f"model '{Path(spec.name).name}' is English-only; "
+                                     f"language '{self.language}' needs a multilingual "
+                                     "model such as 'base'")
+        if spec.english_only and self.task == "translate":
+            raise InvalidOptionError(f"model '{Path(spec.name).name}' is English-only and "
+                                     "cannot translate; use a multilingual model such as "
+                                     "'base'")
+        defaults = {f.name: f.default for f in fields(self)}
+        # ``False`` for vad/hallucination_guard asks for nothing: it is "off" explicitly.
+        asked = [name for name in UNSUPPORTED[spec.engine]
+                 if getattr(self, name) is not False and getattr(self, name) != defaults[name]]
+        if asked:
+            raise InvalidOptionError(f"the {spec.engine} engine does not support "
+                                     f"{', '.join(asked)}; use the faster-whisper engine")
+
+    def engine_flag(self, name: str) -> bool:
+        """A ``bool | None`` option resolved for faster-whisper (``None`` means on)."""
+        value = getattr(self, name)
+        return True if value is None else bool(value)
 
     def with_(self, **changes: Any) -> TranscribeOptions:
         """A copy with some fields changed (validated again)."""

@@ -13,25 +13,37 @@ from dataclasses import replace
 
 import numpy as np
 
-from earful.asr.options import TranscribeOptions
+from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.result import Segment, Transcript, Word
+from earful.audio.constants import SAMPLE_RATE
 from earful.audio.stream import quiet_chunks, stream_audio
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 
+def transcribe(audio: np.ndarray, opts: TranscribeOptions | None = None,
+               spec: ModelSpec | None = None) -> Transcript:
+    """Transcribe mono float32 audio at 16 kHz.
 
-def transcribe(audio: np.ndarray, opts: TranscribeOptions | None = None) -> Transcript:
-    """Transcribe mono float32 audio at 16 kHz with the engine ``opts`` names."""
+    Args:
+        audio: The samples.
+        opts: How to decode (default :class:`TranscribeOptions`).
+        spec: Which model (default :class:`ModelSpec`: the bundled tiny.en on the CPU).
+
+    Raises:
+        InvalidOptionError: ``opts`` asks what the model or engine cannot do (checked
+            before the model is loaded).
+    """
     opts = opts or TranscribeOptions()
-    if opts.engine == "transformers":
+    spec = spec or ModelSpec()
+    opts.check_for(spec)
+    if spec.engine == "transformers":
         from earful.asr.hf import transcribe_transformers
 
-        return transcribe_transformers(audio, opts)
+        return transcribe_transformers(audio, opts, spec)
     from earful.asr.engines import transcribe_faster_whisper
 
-    return transcribe_faster_whisper(audio, opts)
+    return transcribe_faster_whisper(audio, opts, spec)
 
 
 def _shift(seg: Segment, offset: float, index: int) -> Segment:
@@ -43,7 +55,7 @@ def _shift(seg: Segment, offset: float, index: int) -> Segment:
 
 
 def transcribe_file(path: str | os.PathLike[str], opts: TranscribeOptions | None = None,
-                    ) -> Transcript:
+                    spec: ModelSpec | None = None) -> Transcript:
     """Transcribe a file of any supported format and length.
 
     The file is decoded in a stream and cut at quiet points every ``opts.chunk_seconds``;
@@ -53,12 +65,14 @@ def transcribe_file(path: str | os.PathLike[str], opts: TranscribeOptions | None
         AudioDecodeError: The file is not readable audio.
     """
     opts = opts or TranscribeOptions()
+    spec = spec or ModelSpec()
+    opts.check_for(spec)  # before decoding anything
     start = time.perf_counter()
     parts: list[tuple[float, Transcript]] = []
     total = 0.0
     for offset, chunk in quiet_chunks(stream_audio(path, SAMPLE_RATE), SAMPLE_RATE,
                                       opts.chunk_seconds):
-        result = transcribe(chunk, opts)
+        result = transcribe(chunk, opts, spec)
         parts.append((offset, result))
         total = offset + chunk.size / SAMPLE_RATE
         if opts.language is None and result.language:

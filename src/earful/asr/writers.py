@@ -1,4 +1,5 @@
-"""Render transcripts as txt, json, srt, vtt or tsv, and write them atomically."""
+"""Render transcripts as txt, json, srt, vtt, tsv or OpenAI's verbose_json, and write them
+atomically."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from earful.asr.languages import language_name
 from earful.asr.result import Transcript
 from earful.errors import InvalidOptionError
 from earful.fsutil import atomic_write
@@ -52,9 +55,29 @@ def to_tsv(t: Transcript) -> str:
     return "\n".join(rows) + "\n"
 
 
+def to_verbose_json(t: Transcript, words: bool = False,
+                    task: str = "transcribe") -> dict[str, Any]:
+    """OpenAI's ``verbose_json`` transcription body (language named in words, segments
+    with OpenAI's fields; ``words`` adds the flat word list)."""
+    body: dict[str, Any] = {
+        "task": task, "language": language_name(t.language), "duration": t.duration,
+        "text": t.text,
+        "segments": [{"id": s.id, "seek": 0, "start": s.start, "end": s.end, "text": s.text,
+                      "tokens": [], "temperature": 0.0, "avg_logprob": s.avg_logprob,
+                      "compression_ratio": s.compression_ratio,
+                      "no_speech_prob": s.no_speech_prob} for s in t.segments],
+    }
+    if words:
+        body["words"] = [{"word": w.word.strip(), "start": w.start, "end": w.end}
+                         for s in t.segments for w in s.words or []]
+    return body
+
+
 WRITERS: dict[str, Callable[[Transcript], str]] = {
     "txt": to_txt, "json": to_json, "srt": to_srt, "vtt": to_vtt, "tsv": to_tsv,
 }
+#: The ``response_format`` values of OpenAI's transcription routes.
+OPENAI_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 
 
 def render(t: Transcript, fmt: str) -> str:

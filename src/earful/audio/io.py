@@ -37,6 +37,13 @@ PYAV_FORMATS = {"m4a": ("mp4", "aac"), "aac": ("adts", "aac"), "webm": ("webm", 
                 "opus": ("ogg", "libopus")}
 ENCODABLE_FORMATS = tuple(SOUNDFILE_FORMATS) + tuple(PYAV_FORMATS)
 
+#: File extensions (lower case, with the dot) taken to be audio when a folder is scanned for
+#: inputs: batch transcription, folder data sets, voice references. :func:`decode` is not
+#: limited to these (it tries anything FFmpeg reads); the list only decides which files in
+#: a folder are worth trying, so a stray ``notes.txt`` is left alone rather than reported.
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac",
+                              ".webm", ".mp4", ".wma", ".aiff", ".aif"})
+
 
 @dataclass(frozen=True)
 class Audio:

@@ -21,6 +21,7 @@ from earful.classify.features import FeatureConfig
 from earful.classify.head import EncoderHead, HeadConfig
 from earful.classify.model import AudioCNN, ModelConfig
 from earful.errors import CheckpointError
+from earful.fsutil import atomic_write
 
 FORMAT = "earful-classifier/1"
 Model = AudioCNN | EncoderHead
@@ -32,7 +33,6 @@ def save_checkpoint(path: str | os.PathLike[str], model: Model, *, labels: list[
                     encoder: EncoderConfig | None = None) -> Path:
     """Write weights and metadata atomically (temp file, then rename)."""
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "earful_version": __version__,
@@ -46,12 +46,8 @@ def save_checkpoint(path: str | os.PathLike[str], model: Model, *, labels: list[
         **extra,
         "state_dict": model.state_dict(),
     }
-    tmp = dest.with_name(f".{dest.name}.part")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(dest, "wb") as fh:
+        torch.save(payload, fh)
     return dest
 
 

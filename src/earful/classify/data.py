@@ -8,6 +8,10 @@ Every loader returns a list of :class:`Example` with its split already assigned:
 * ESC-50: the five official folds from ``meta/esc50.csv``.
 * FSDD: the dataset's own split (takes 0-4 test) or a speaker-independent one.
 * Any folder-per-class tree, split by a hash of each file's group (speaker) name.
+
+:class:`DatasetSpec` names one of these with its split settings; :func:`load`,
+:func:`describe` and :func:`background_noise` give its examples, the description stored
+in checkpoints and the clips it provides for noise-mixing augmentation.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from earful.audio.io import AUDIO_EXTENSIONS
 from earful.errors import DatasetError
 
 SPLITS = ("train", "val", "test")
 KWS_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN, SILENCE = "_unknown_", "_silence_"
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".webm"})
+DATASETS = ("speech_commands", "esc50", "fsdd", "folder")
+"""The data sets :func:`load` knows; ``folder`` is any folder-per-class tree."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +97,11 @@ def speech_commands(root: str | Path, task: str = "12") -> list[Example]:
     root = _require_dir(root, "Speech Commands")
     if task not in ("12", "35"):
         raise DatasetError(f"task must be '12' or '35', got {task!r}")
-    val_list, test_list = root / "validation_list.txt", root / "testing_list.txt"
-    official = val_list.is_file() and test_list.is_file()
+    lists = _official_lists(root)
+    official = lists is not None
     listed = {}
-    if official:
-        for name, split in ((val_list, "val"), (test_list, "test")):
+    if lists is not None:
+        for name, split in zip(lists, ("val", "test"), strict=True):
             listed.update({line.strip(): split for line in name.read_text().splitlines()
                            if line.strip()})
     examples: list[Example] = []
@@ -119,6 +126,41 @@ def speech_commands(root: str | Path, task: str = "12") -> list[Example]:
         raise DatasetError(f"no clips found under {root}")
     check_no_group_leak(examples)
     return examples
+
+
+def _official_lists(root: Path) -> tuple[Path, Path] | None:
+    """The full release's validation and test lists, when both are there."""
+    lists = root / "validation_list.txt", root / "testing_list.txt"
+    return lists if all(f.is_file() for f in lists) else None
+
+
+def speech_commands_noise(root: str | Path, examples: Iterable[Example]) -> list[Example]:
+    """Background clips from a Speech Commands tree, for noise-mixing augmentation.
+
+    These are the training split's ``_silence_`` examples (the 12-class subset's silence
+    clips, or 1 s windows of the full release's noise recordings) and then every whole
+    recording in ``_background_noise_/``, all as training examples labelled ``_silence_``.
+
+    Silence examples of the validation and test splits are left out so no test clip is
+    mixed into training audio. The whole recordings are all taken, though: with the
+    official lists, a recording whose windows are validation or test silence is also mixed
+    into training audio as background noise.
+
+    Args:
+        root: The data set folder given to :func:`speech_commands`.
+        examples: What :func:`speech_commands` returned for ``root``.
+    """
+    noise = [e for e in examples if e.split == "train" and e.label == SILENCE]
+    folder = Path(root) / "_background_noise_"
+    if folder.is_dir():
+        noise += [Example(f, SILENCE, "train") for f in sorted(folder.glob("*.wav"))]
+    return noise
+
+
+def noise_folder(folder: str | Path, label: str = "noise") -> list[Example]:
+    """Every WAV file directly in ``folder`` as a training clip of background noise."""
+    folder = _require_dir(folder, "noise")
+    return [Example(f, label, "train") for f in sorted(folder.glob("*.wav"))]
 
 
 def _kws_label(word: str, folder: str) -> str:
@@ -216,7 +258,7 @@ def folder_tree(root: str | Path, group_pattern: str | None = None) -> list[Exam
     examples = []
     for cls in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for f in sorted(cls.rglob("*")):
-            if f.suffix.lower() not in AUDIO_SUFFIXES:
+            if f.suffix.lower() not in AUDIO_EXTENSIONS:
                 continue
             m = pattern.search(f.name) if pattern else None
             group = m.group(1) if m else f"{cls.name}/{f.stem}"
@@ -235,3 +277,75 @@ def with_split(examples: list[Example], split: str) -> list[Example]:
 def relabel(examples: list[Example], split: str) -> list[Example]:
     """A copy with every example moved to ``split`` (for scoring a whole folder)."""
     return [replace(e, split=split) for e in examples]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One data set in its folder, with how to split it.
+
+    Each field after ``root`` belongs to one data set (named in its description) and is
+    ignored by the others, so one spec type serves every loader.
+    """
+
+    name: str
+    """One of :data:`DATASETS`."""
+    root: Path
+    """The data set's folder."""
+    task: str = "12"
+    """Speech Commands: ``"12"`` (ten words, unknown, silence) or ``"35"`` (every word)."""
+    fold: int = 1
+    """ESC-50: the test fold (1-5); the next one is the validation fold."""
+    split: str = "official"
+    """FSDD: ``"official"`` (by take number) or ``"speaker"`` (``test_speaker`` held out)."""
+    test_speaker: str | None = None
+    """FSDD: the held-out speaker of the ``"speaker"`` split."""
+    group_pattern: str | None = None
+    """Folder trees: regular expression whose group 1 is the speaker in a file name."""
+
+    def __post_init__(self) -> None:
+        if self.name not in DATASETS:
+            raise DatasetError(f"unknown data set {self.name!r}; known: {', '.join(DATASETS)}")
+
+
+def load(spec: DatasetSpec) -> list[Example]:
+    """The examples of ``spec``'s data set, splits assigned, from its loader above."""
+    if spec.name == "speech_commands":
+        return speech_commands(spec.root, spec.task)
+    if spec.name == "esc50":
+        return esc50(spec.root, spec.fold)
+    if spec.name == "fsdd":
+        return fsdd(spec.root, spec.split, spec.test_speaker)
+    return folder_tree(spec.root, spec.group_pattern)
+
+
+def describe(spec: DatasetSpec) -> dict[str, Any]:
+    """What a checkpoint records about its training data: name, folder, split and task.
+
+    ``split`` says in words how the splits were made; ``task`` is the Speech Commands task
+    and ``None`` for the other data sets.
+    """
+    if spec.name == "speech_commands":
+        split = "official lists" if _official_lists(spec.root) else "speaker hash"
+    elif spec.name == "esc50":
+        split = f"official folds, test fold {spec.fold}"
+    elif spec.name == "fsdd":
+        split = spec.split + (f", test speaker {spec.test_speaker}" if spec.test_speaker
+                              else "")
+    else:
+        split = "group hash 80/10/10"
+    return {"name": spec.name, "data_dir": str(spec.root), "split": split,
+            "task": spec.task if spec.name == "speech_commands" else None}
+
+
+def background_noise(spec: DatasetSpec, examples: Iterable[Example]) -> list[Example]:
+    """The noise clips ``spec``'s data set provides for augmentation (training data only).
+
+    Only Speech Commands has any (see :func:`speech_commands_noise`); the others give none.
+
+    Args:
+        spec: The data set.
+        examples: What :func:`load` returned for ``spec``.
+    """
+    if spec.name == "speech_commands":
+        return speech_commands_noise(spec.root, examples)
+    return []

@@ -7,7 +7,7 @@ each clip's frames are computed once (``encode_examples``, cached on disk) and o
 head (``head.py``) is trained on them.
 
 The encoder runs through CTranslate2 (the same faster-whisper model the ASR uses, from the
-registry, so the service holds one copy). Clips are not padded to Whisper's 30 s window:
+model manager, so the service holds one copy). Clips are not padded to Whisper's 30 s window:
 1 s of audio is 100 mel frames and 50 encoder frames, which keeps inference near 15 ms.
 """
 
@@ -17,10 +17,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from earful.audio.constants import SAMPLE_RATE
 from earful.audio.transforms import add_noise, resample, time_shift
 from earful.classify.data import Example
 from earful.classify.features import (
@@ -32,9 +33,11 @@ from earful.classify.features import (
 )
 from earful.errors import InvalidOptionError
 
+if TYPE_CHECKING:
+    from earful.asr.options import ModelSpec
+
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 HOP = 160  # Whisper's mel hop: 100 frames per second; the encoder halves that.
 
 
@@ -73,23 +76,31 @@ class EncoderConfig:
         """The clip geometry as a :class:`FeatureConfig` (used for decoding and windows)."""
         return FeatureConfig(sample_rate=SAMPLE_RATE, clip_seconds=self.clip_seconds)
 
+    def spec(self, base: ModelSpec | None = None) -> ModelSpec:
+        """The faster-whisper model spec of this encoder: its model and compute type, with
+        the device, threads and cache folder of ``base`` (the service passes its ASR spec,
+        so both share one loaded model)."""
+        from earful.asr.options import ModelSpec
 
-def _whisper(cfg: EncoderConfig) -> Any:
-    from earful.asr.engines import get_model
-    from earful.asr.options import TranscribeOptions
-    from earful.config import get_settings
-
-    # Device and threads as the ASR uses them, so the service shares one loaded model.
-    return get_model(TranscribeOptions.from_settings(
-        get_settings(), engine="faster-whisper", model=cfg.model,
-        compute_type=cfg.compute_type))
+        return (base or ModelSpec()).with_(name=self.model, engine="faster-whisper",
+                                          compute_type=self.compute_type)
 
 
-def encode_clips(clips: np.ndarray, cfg: EncoderConfig, batch: int = 64) -> np.ndarray:
-    """Encoder frames for fixed-length 16 kHz clips (N, samples) -> (N, frames, dim)."""
+def encode_clips(clips: np.ndarray, cfg: EncoderConfig, batch: int = 64,
+                 base: ModelSpec | None = None) -> np.ndarray:
+    """Encoder frames for fixed-length 16 kHz clips (N, samples) -> (N, frames, dim).
+
+    ``base`` gives the device, threads and cache folder (see :meth:`EncoderConfig.spec`).
+    """
+    from earful.asr.engines import use_model
+
+    with use_model(cfg.spec(base)) as wm:
+        return _encode(wm, clips, cfg, batch)
+
+
+def _encode(wm: Any, clips: np.ndarray, cfg: EncoderConfig, batch: int) -> np.ndarray:
     import ctranslate2
 
-    wm = _whisper(cfg)
     n = cfg.mel_frames
     out = []
     for i in range(0, len(clips), batch):

@@ -21,6 +21,7 @@ from earful.audio.features import MelOptions, StftOptions, mel_power
 from earful.audio.io import load_audio
 from earful.classify.data import Example
 from earful.errors import InvalidOptionError
+from earful.fsutil import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +147,6 @@ def load_or_compute(cache: Path | None, compute: Callable[[], np.ndarray]) -> np
         return np.load(cache)
     out = compute()
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".part.npy")
-        np.save(tmp, out)
-        tmp.replace(cache)
+        with atomic_write(cache, "wb") as fh:
+            np.save(fh, out)
     return out

@@ -10,10 +10,12 @@ digits) window probabilities are averaged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,13 +24,18 @@ from earful.classify.checkpoint import Model, load_checkpoint
 from earful.classify.encoder import EncoderConfig, encode_clips
 from earful.classify.features import FeatureConfig, clip_power, to_log
 from earful.errors import InvalidOptionError
-from earful.models import registry
+from earful.models import manager
+
+if TYPE_CHECKING:
+    from earful.asr.options import ModelSpec
 
 WINDOWS = 64  # windows scored per batch
 
-#: The default keyword-spotting model shipped with the repository: a head on the frozen
-#: Whisper tiny.en encoder (97.1% on unseen speakers; models/kws12 is the log-mel CNN).
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "kws12-whisper" / "model.pt"
+#: The default keyword-spotting model, shipped inside the package (package data, so an
+#: installed wheel finds it): a head on the frozen Whisper tiny.en encoder (97.1% on unseen
+#: speakers; the repository's models/kws12 is the log-mel CNN).
+DEFAULT_MODEL = Path(str(resources.files("earful.classify") / "shipped" / "kws12-whisper"
+                         / "model.pt"))
 
 
 @dataclass(frozen=True)
@@ -64,16 +71,21 @@ class Classifier:
         """The frozen Whisper encoder an encoder-head checkpoint runs on (None for CNNs)."""
 
     @torch.no_grad()
-    def probabilities(self, windows: np.ndarray) -> np.ndarray:
-        """Class probabilities for audio windows (W, samples) at the feature rate."""
+    def probabilities(self, windows: np.ndarray,
+                      encoder_base: ModelSpec | None = None) -> np.ndarray:
+        """Class probabilities for audio windows (W, samples) at the feature rate.
+
+        ``encoder_base`` sets the device, threads and cache folder of the frozen encoder.
+        """
         if self.encoder is not None:
-            x = torch.from_numpy(encode_clips(windows, self.encoder))
+            x = torch.from_numpy(encode_clips(windows, self.encoder, base=encoder_base))
         else:
             x = torch.from_numpy(to_log(np.stack([clip_power(w, self.features)
                                                   for w in windows])))
         return torch.softmax(self.model(x), dim=1).numpy()
 
-    def classify(self, audio: np.ndarray, top_k: int = 3) -> Prediction:
+    def classify(self, audio: np.ndarray, top_k: int = 3,
+                 encoder_base: ModelSpec | None = None) -> Prediction:
         """Classify mono audio already at ``self.features.sample_rate``."""
         if audio.size == 0:
             raise InvalidOptionError("cannot classify empty audio")
@@ -87,7 +99,8 @@ class Classifier:
                 starts.append(audio.size - n)
         # In batches, so an hour of audio never holds all its windows at once.
         probs = np.concatenate([
-            self.probabilities(np.stack([audio[s:s + n] for s in starts[i:i + WINDOWS]]))
+            self.probabilities(np.stack([audio[s:s + n] for s in starts[i:i + WINDOWS]]),
+                               encoder_base)
             for i in range(0, len(starts), WINDOWS)])
         combined = self._combine(probs)
         order = np.argsort(combined)[::-1][:top_k]
@@ -113,15 +126,30 @@ class Classifier:
 
 
 def load_classifier(path: str) -> Classifier:
-    """Registry loader: a :class:`Classifier` from a checkpoint path."""
+    """The model manager's loader: a :class:`Classifier` from a checkpoint path."""
     model, meta = load_checkpoint(path)
     return Classifier(model, meta)
 
 
-def get_classifier(path: str | os.PathLike[str] | None = None) -> Classifier:
-    """The cached classifier for ``path`` (default: the shipped keyword model)."""
-    from earful.config import get_settings
+def model_name(path: str | os.PathLike[str] | None = None) -> str:
+    """A checkpoint's public name, never its path: the folder of a ``model.pt`` or
+    ``best.pt`` (``kws12-whisper``), else the file's stem."""
+    p = Path(path or DEFAULT_MODEL)
+    return p.parent.name if p.stem in ("model", "best", "last") and p.parent.name else p.stem
 
-    chosen = path or get_settings().classify_model or DEFAULT_MODEL
-    clf: Classifier = registry.get("classify", path=str(Path(chosen).resolve()))
+
+def _key(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    return {"label": model_name(path), "path": str(Path(path or DEFAULT_MODEL).resolve())}
+
+
+def get_classifier(path: str | os.PathLike[str] | None = None, *,
+                   pin: bool = False) -> Classifier:
+    """The cached classifier for ``path`` (default: the shipped keyword model); not held."""
+    clf: Classifier = manager.get("classify", pin=pin, **_key(path))
     return clf
+
+
+def use_classifier(path: str | os.PathLike[str] | None = None,
+                   ) -> contextlib.AbstractContextManager[Classifier]:
+    """Hold the classifier for ``path`` (default: the shipped model) for a ``with`` block."""
+    return manager.use("classify", **_key(path))

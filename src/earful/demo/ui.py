@@ -8,6 +8,7 @@ from typing import Any
 
 from earful.demo.client import ApiError, EarfulClient
 from earful.errors import DependencyMissingError
+from earful.tts.clone import ENGINES as CLONE_ENGINES
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,32 @@ def _gradio() -> Any:
     except ImportError as e:
         raise DependencyMissingError("gradio", "demo", "the web demo") from e
     return gr
+
+
+def diff_tokens(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Word-diff pairs as gr.HighlightedText tokens that read as separate words.
+
+    HighlightedText lays its tokens side by side with nothing between them, so the bare
+    ``(word, label)`` pairs of :func:`earful.asr.evaluate.word_diff` read "andsomyfellow".
+    Each word but the last is followed by a space: inside a plain word's token, or as an
+    unlabelled token of its own after a highlighted one, so the highlight covers the word
+    alone. One token per word also lets a long diff wrap between words.
+
+    Args:
+        pairs: ``(word, label)`` pairs; ``label`` is None for a matching word.
+
+    Returns:
+        The tokens to display; their texts joined give the words separated by single spaces.
+    """
+    tokens: list[tuple[str, str | None]] = []
+    for i, (word, label) in enumerate(pairs):
+        if i == len(pairs) - 1:
+            tokens.append((word, label))
+        elif label is None:
+            tokens.append((f"{word} ", None))
+        else:
+            tokens += [(word, label), (" ", None)]
+    return tokens
 
 
 def _samples(audio: bytes) -> tuple[int, Any]:
@@ -65,7 +92,8 @@ class Handlers:
         line = (f"**WER {100 * scores.wer:.1f}%** · CER {100 * scores.cer:.1f}% · "
                 f"{scores.substitutions} substituted, {scores.deletions} deleted, "
                 f"{scores.insertions} inserted of {scores.reference_words} reference words")
-        return result["text"], rows, line, word_diff(reference, result["text"], norm)
+        return (result["text"], rows, line,
+                diff_tokens(word_diff(reference, result["text"], norm)))
 
     def speak(self, text: str, voice: str, speed: float) -> tuple[tuple[int, Any], str]:
         """Audio file and a one-line description."""
@@ -136,7 +164,8 @@ def build_demo(client: EarfulClient) -> Any:
                                           label="Segments (seconds)")
                     t_wer = gr.Markdown(elem_id="wer")
                     t_diff = gr.HighlightedText(label="Word diff (reference → heard)",
-                                                color_map=DIFF_COLORS, show_legend=True)
+                                                color_map=DIFF_COLORS, show_legend=True,
+                                                elem_id="word-diff")
             gr.Examples([[str(EXAMPLES / "jfk.mp3"),
                           "And so my fellow Americans, ask not what your country can do for "
                           "you, ask what you can do for your country."]],
@@ -164,7 +193,8 @@ def build_demo(client: EarfulClient) -> Any:
                                      elem_id="clone-reference")
                     c_saved = gr.Dropdown(label="…or a saved voice", choices=[],
                                           allow_custom_value=True)
-                    c_engine = gr.Radio(["offline", "xtts"], value="offline", label="Engine")
+                    c_engine = gr.Radio(list(CLONE_ENGINES), value=CLONE_ENGINES[0],
+                                        label="Engine")
                     c_btn = gr.Button("Clone", variant="primary")
                 with gr.Column():
                     c_audio = gr.Audio(label="Cloned speech", type="numpy", elem_id="cloned")

@@ -12,10 +12,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from earful import __version__
 from earful.config import Settings, get_settings
+from earful.models import manager
 from earful.service import errors
 from earful.service.core import Service
 from earful.service.middleware import ApiKey, BodyLimit, RequestContext
 from earful.service.routes import router
+from earful.service.routes_models import router as models_router
 from earful.service.routes_tts import router as tts_router
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Off the event loop, so /health answers while models load.
             loop = asyncio.get_running_loop()
             app.state.preloading = loop.run_in_executor(None, svc.preload)
-        yield
-        svc.pool.shutdown()
+        sweeper = asyncio.create_task(_sweep_idle_models(settings.model_ttl_seconds))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            svc.pool.shutdown()
 
     app = FastAPI(title="earful", version=__version__, lifespan=lifespan,
                   description="Offline speech service: transcription (Whisper), keyword "
@@ -45,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(router)
+    app.include_router(models_router)
     app.include_router(tts_router)
     # Middleware added last runs first: context (id, log, metrics) wraps everything.
     app.add_middleware(BodyLimit, max_bytes=svc.max_upload_bytes)
@@ -55,3 +62,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["*"])
     app.add_middleware(RequestContext, metrics=svc.metrics)
     return app
+
+
+async def _sweep_idle_models(ttl_seconds: float) -> None:
+    """Unload models idle past their time-to-live, checking a few times per TTL."""
+    if ttl_seconds <= 0:
+        return
+    interval = min(max(ttl_seconds / 4, 0.25), 30.0)
+    while True:
+        await asyncio.sleep(interval)
+        manager.sweep()

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earful import errors as e
+from earful.service.schemas import ErrorOut
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ STATUS: list[tuple[type[e.EarfulError], int]] = [
     (e.UnsupportedMediaTypeError, 415),
     (e.UnsupportedFormatError, 415),
     (e.AudioDecodeError, 400),
+    (e.ModelBusyError, 409),
     (e.InvalidOptionError, 422),
     (e.QueueFullError, 503),
     (e.DependencyMissingError, 503),
@@ -38,9 +40,25 @@ STATUS: list[tuple[type[e.EarfulError], int]] = [
 ]
 
 
-def status_for(exc: e.EarfulError) -> int:
-    """The HTTP status of a domain error."""
-    return next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
+#: Statuses answered outside the table: request validation, unknown routes and methods.
+FRAMEWORK_STATUS = (404, 405, 422, 500)
+
+
+def status_for(exc: e.EarfulError | type[e.EarfulError]) -> int:
+    """The HTTP status of a domain error (an instance or its class)."""
+    cls_ = exc if isinstance(exc, type) else type(exc)
+    return next((code for cls, code in STATUS if issubclass(cls_, cls)), 500)
+
+
+def error_responses() -> dict[int | str, dict[str, object]]:
+    """The OpenAPI description of every error status, derived from :data:`STATUS`."""
+    codes = sorted({code for _, code in STATUS} | set(FRAMEWORK_STATUS))
+    return {code: {"model": ErrorOut, "description": _describe(code)} for code in codes}
+
+
+def _describe(code: int) -> str:
+    kinds = [cls.kind for cls, c in STATUS if c == code]
+    return "Error: " + (", ".join(kinds) if kinds else "see error.type")
 
 
 def error_response(status: int, kind: str, message: str, request: Request,

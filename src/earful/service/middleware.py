@@ -12,7 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from earful.errors import PayloadTooLargeError
+from earful.errors import AuthenticationError, PayloadTooLargeError
+from earful.service.errors import status_for
 
 logger = logging.getLogger("earful.service.access")
 
@@ -89,8 +90,9 @@ class BodyLimit:
             return
         message = f"the upload is larger than the {self.limit_mb:g} MB limit"
         declared = dict(scope.get("headers", [])).get(b"content-length")
+        status = status_for(PayloadTooLargeError)
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await send_error(send, scope, 413, PayloadTooLargeError.kind, message)
+            await send_error(send, scope, status, PayloadTooLargeError.kind, message)
             return
         received = 0
         exceeded = False
@@ -118,7 +120,7 @@ class BodyLimit:
         except PayloadTooLargeError:
             exceeded = True
         if exceeded and not started:
-            await send_error(send, scope, 413, PayloadTooLargeError.kind, message)
+            await send_error(send, scope, status, PayloadTooLargeError.kind, message)
 
 
 class ApiKey:
@@ -136,7 +138,8 @@ class ApiKey:
         auth = dict(scope.get("headers", [])).get(b"authorization", b"")
         scheme, _, token = auth.partition(b" ")
         if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
-            await send_error(send, scope, 401, "unauthorized", "missing or invalid API key",
+            await send_error(send, scope, status_for(AuthenticationError),
+                             AuthenticationError.kind, "missing or invalid API key",
                              [(b"www-authenticate", b"Bearer")])
             return
         await self.app(scope, receive, send)

@@ -8,33 +8,15 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from earful.asr.bundled import bundled_models
-from earful.asr.writers import render
+from earful.asr.languages import LANGUAGES
+from earful.asr.writers import OPENAI_FORMATS, render, to_verbose_json
 from earful.errors import InvalidOptionError
-from earful.models import registry
-from earful.service.core import Checked, Service
+from earful.models import manager
+from earful.service.deps import ERRORS, checked_upload, service
 from earful.service.schemas import ClassificationOut, ErrorOut, TranscriptionOut
-from earful.service.uploads import request_dir, stage_upload
+from earful.service.uploads import request_dir
 
 router = APIRouter()
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 413, 415, 422, 503, 504)}
-OPENAI_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
-LANGUAGE_NAMES = {"en": "english", "fr": "french", "de": "german", "es": "spanish",
-                  "it": "italian", "pt": "portuguese", "nl": "dutch", "ja": "japanese",
-                  "zh": "chinese", "ru": "russian", "hi": "hindi", "ar": "arabic"}
-
-
-def service(request: Request) -> Service:
-    """The app's :class:`Service`."""
-    svc: Service = request.app.state.service
-    return svc
-
-
-async def _checked(svc: Service, upload: UploadFile, folder: Any) -> Checked:
-    path = await stage_upload(upload, folder, svc.max_upload_bytes)
-    name = (upload.filename or "upload")[:200]
-    return await svc.pool.run(svc.check_audio, path, name,
-                              timeout=svc.settings.timeout_base_seconds)
 
 
 @router.get("/health", tags=["service"])
@@ -49,9 +31,8 @@ async def ready(request: Request) -> JSONResponse:
     svc = service(request)
     from earful.asr.engines import model_params
 
-    loaded = registry.is_loaded("asr.faster-whisper",
-                                **model_params(svc.asr_options(None, None, False)))
-    body = {"ready": loaded, "models": registry.loaded()}
+    loaded = manager.is_loaded("asr.faster-whisper", **model_params(svc.asr_spec()))
+    body = {"ready": loaded, "models": manager.loaded()}
     return JSONResponse(body, status_code=200 if loaded else 503)
 
 
@@ -67,11 +48,18 @@ async def models(request: Request) -> dict[str, Any]:
         from earful.classify.inference import get_classifier
 
         clf = get_classifier(svc.settings.classify_model)
-        out["classifier"] = {"labels": clf.labels, "metrics": clf.meta.get("metrics"),
+        out["classifier"] = {"name": svc.classifier_name, "labels": clf.labels,
+                             "metrics": clf.meta.get("metrics"),
                              "dataset": clf.meta.get("dataset", {}).get("name")}
     except Exception as e:
         out["classifier_error"] = str(e)
     return out
+
+
+@router.get("/languages", tags=["asr"])
+async def languages() -> dict[str, str]:
+    """The language codes (and their names) that ``language`` fields accept."""
+    return LANGUAGES
 
 
 @router.get("/metrics", tags=["service"], response_class=PlainTextResponse)
@@ -91,10 +79,10 @@ async def transcribe(
 ) -> dict[str, Any]:
     """Transcribe one audio file."""
     svc = service(request)
-    opts = svc.asr_options(model, language, word_timestamps)
+    opts, spec = svc.asr_request(model, language, word_timestamps)
     with request_dir(svc.settings.temp_dir) as folder:
-        checked = await _checked(svc, file, folder)
-        result, seconds = await svc.transcribe(checked, opts)
+        checked = await checked_upload(svc, file, folder)
+        result, seconds = await svc.transcribe(checked, opts, spec)
     return {**result.to_dict(), "processing_seconds": round(seconds, 3),
             "request_id": request.state.request_id}
 
@@ -119,29 +107,18 @@ async def openai_transcriptions(
     if not granularities <= {"word", "segment"}:
         raise InvalidOptionError("timestamp_granularities[] accepts 'word' and 'segment'")
     words = "word" in granularities and response_format == "verbose_json"
-    opts = svc.asr_options(None if model == "whisper-1" else model, language, words, prompt)
+    opts, spec = svc.asr_request(None if model == "whisper-1" else model, language, words,
+                                 prompt)
     with request_dir(svc.settings.temp_dir) as folder:
-        checked = await _checked(svc, file, folder)
-        result, _ = await svc.transcribe(checked, opts)
+        checked = await checked_upload(svc, file, folder)
+        result, _ = await svc.transcribe(checked, opts, spec)
     if response_format == "json":
         return JSONResponse({"text": result.text})
     if response_format == "text":
         return PlainTextResponse(result.text)
     if response_format in ("srt", "vtt"):
         return PlainTextResponse(render(result, response_format))
-    body: dict[str, Any] = {
-        "task": "transcribe",
-        "language": LANGUAGE_NAMES.get(result.language or "", result.language),
-        "duration": result.duration, "text": result.text,
-        "segments": [{"id": s.id, "seek": 0, "start": s.start, "end": s.end, "text": s.text,
-                      "tokens": [], "temperature": 0.0, "avg_logprob": s.avg_logprob,
-                      "compression_ratio": s.compression_ratio,
-                      "no_speech_prob": s.no_speech_prob} for s in result.segments],
-    }
-    if words:
-        body["words"] = [{"word": w.word.strip(), "start": w.start, "end": w.end}
-                         for s in result.segments for w in s.words or []]
-    return JSONResponse(body)
+    return JSONResponse(to_verbose_json(result, words))
 
 
 @router.post("/classify", response_model=ClassificationOut, responses=ERRORS, tags=["classify"])
@@ -153,8 +130,8 @@ async def classify(
     """Classify a clip with the keyword-spotting model (or the configured checkpoint)."""
     svc = service(request)
     with request_dir(svc.settings.temp_dir) as folder:
-        checked = await _checked(svc, file, folder)
+        checked = await checked_upload(svc, file, folder)
         pred, seconds = await svc.classify(checked, top_k)
     return {**pred.to_dict(), "duration": round(checked.duration, 3),
-            "model": str(svc.settings.classify_model or "kws12-whisper"),
+            "model": svc.classifier_name,
             "processing_seconds": round(seconds, 3), "request_id": request.state.request_id}

@@ -13,13 +13,13 @@ from earful.audio.io import encode_audio
 from earful.audio.transforms import resample
 from earful.errors import InvalidOptionError
 from earful.service.core import Service
+from earful.service.deps import ERRORS, service, upload_label
 from earful.service.outputs import MEDIA_TYPES
-from earful.service.routes import ERRORS, service
 from earful.service.uploads import request_dir, stage_upload
+from earful.tts.clone import ENGINES as CLONE_ENGINES
 from earful.tts.result import Speech
 
 router = APIRouter()
-TTS_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 404: ERRORS[400]}
 AUDIO: dict[int | str, dict[str, Any]] = {
     200: {"content": {t: {} for t in sorted(set(MEDIA_TYPES.values()))},
           "description": "The generated audio."}}
@@ -27,8 +27,8 @@ Format = Literal["wav", "flac", "ogg", "mp3"]
 #: OpenAI's voice names, all spoken by the default Piper voice.
 OPENAI_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage",
                  "shimmer", "verse")
-OPENAI_FORMATS = {"mp3": "mp3", "opus": "opus", "aac": "aac", "flac": "flac", "wav": "wav",
-                  "pcm": "pcm"}
+#: OpenAI's speech ``response_format`` values (each is also earful's format name).
+SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 
 
 class SynthesizeIn(BaseModel):
@@ -44,11 +44,12 @@ class SynthesizeIn(BaseModel):
 class SpeechIn(BaseModel):
     """The body of ``POST /v1/audio/speech`` (OpenAI's shape)."""
 
-    model: str = Field(description="tts-1, tts-1-hd or piper: the Piper engine; offline or "
-                                   "xtts clone the saved voice named in `voice`.")
+    model: str = Field(description="tts-1, tts-1-hd or piper: the Piper engine; a clone "
+                                   f"engine ({', '.join(CLONE_ENGINES)}) speaks in the "
+                                   "saved voice named in `voice`.")
     input: str = Field(description="What to say.")
     voice: str = Field(description="An OpenAI voice name, a Piper voice or a saved voice id.")
-    response_format: str = Field(default="mp3", description=", ".join(OPENAI_FORMATS))
+    response_format: str = Field(default="mp3", description=", ".join(SPEECH_FORMATS))
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
 
 
@@ -92,7 +93,7 @@ def _speech_seconds(text: str) -> float:
     return max(1.0, len(text) / 12.0)  # about 12 characters per second of speech
 
 
-@router.post("/synthesize", responses={**TTS_ERRORS, **AUDIO}, response_class=Response,
+@router.post("/synthesize", responses={**ERRORS, **AUDIO}, response_class=Response,
              tags=["tts"])
 async def synthesize(request: Request, body: SynthesizeIn) -> Response:
     """Speak text with a Piper voice."""
@@ -102,18 +103,18 @@ async def synthesize(request: Request, body: SynthesizeIn) -> Response:
     svc = service(request)
     opts = SpeakOptions(speed=body.speed)
     return await _respond(svc, request,
-                          lambda: speak_text(body.text, svc.settings, body.voice, opts),
+                          lambda: speak_text(body.text, svc.tts, body.voice, opts),
                           body.format, _speech_seconds(body.text))
 
 
-@router.post("/clone-voice", responses={**TTS_ERRORS, **AUDIO}, response_class=Response,
+@router.post("/clone-voice", responses={**ERRORS, **AUDIO}, response_class=Response,
              tags=["tts"])
 async def clone_voice(
     request: Request,
     text: Annotated[str, Form(description="What to say.")],
     reference: Annotated[UploadFile | None, File(description="3 to 30 s of the voice")] = None,
     voice_id: Annotated[str | None, Form(description="A saved voice (POST /voices)")] = None,
-    engine: Annotated[str | None, Form(description="offline or xtts")] = None,
+    engine: Annotated[str | None, Form(description=" or ".join(CLONE_ENGINES))] = None,
     language: Annotated[str, Form()] = "en",
     format: Annotated[Format, Form()] = "wav",
     speed: Annotated[float, Form(ge=0.25, le=4.0)] = 1.0,
@@ -134,7 +135,7 @@ async def clone_voice(
         ref = None
         if reference is not None:
             path = await stage_upload(reference, folder, svc.max_upload_bytes)
-            label = (reference.filename or "reference")[:200]
+            label = upload_label(reference, "reference")
             ref = await svc.pool.run(lambda: load_reference(path, name=label),
                                      timeout=svc.settings.timeout_base_seconds)
 
@@ -143,17 +144,17 @@ async def clone_voice(
                 return ref
             from earful.tts.store import VoiceStore
 
-            store = VoiceStore(svc.settings.voice_store)
+            store = VoiceStore(svc.tts.voice_store)
             return store.reference(store.find(voice_id or "").id)
 
         return await _respond(
             svc, request,
-            lambda: clone(text, svc.settings, opts, reference=ref, voice_id=voice_id or None),
+            lambda: clone(text, svc.tts, opts, reference=ref, voice_id=voice_id or None),
             format, _speech_seconds(text), {"language": language},
             score_against=reference_audio if score else None)
 
 
-@router.post("/voices", responses=TTS_ERRORS, tags=["tts"], status_code=201)
+@router.post("/voices", responses=ERRORS, tags=["tts"], status_code=201)
 async def add_voice(
     request: Request,
     name: Annotated[str, Form(description="A display name")],
@@ -168,8 +169,8 @@ async def add_voice(
         path = await stage_upload(reference, folder, svc.max_upload_bytes)
 
         def work() -> dict[str, Any]:
-            label = (reference.filename or "reference")[:200]
-            return save_voice(name, load_reference(path, name=label), svc.settings)
+            label = upload_label(reference, "reference")
+            return save_voice(name, load_reference(path, name=label), svc.tts)
 
         return await svc.pool.run(work, timeout=svc.settings.timeout_base_seconds)
 
@@ -179,10 +180,10 @@ async def get_voices(request: Request) -> dict[str, Any]:
     """Piper voices and saved cloning voices."""
     from earful.tts.synth import list_voices
 
-    return list_voices(service(request).settings)
+    return list_voices(service(request).tts)
 
 
-@router.delete("/voices/{voice_id}", responses=TTS_ERRORS, tags=["tts"])
+@router.delete("/voices/{voice_id}", responses=ERRORS, tags=["tts"])
 async def delete_voice(request: Request, voice_id: str) -> dict[str, Any]:
     """Delete a saved voice."""
     from earful.errors import NotFoundError
@@ -190,10 +191,10 @@ async def delete_voice(request: Request, voice_id: str) -> dict[str, Any]:
 
     if not ID_PATTERN.match(voice_id):
         raise NotFoundError(f"unknown voice '{voice_id[:40]}'")
-    return {"deleted": VoiceStore(service(request).settings.voice_store).remove(voice_id).id}
+    return {"deleted": VoiceStore(service(request).tts.voice_store).remove(voice_id).id}
 
 
-@router.post("/v1/audio/speech", responses={**TTS_ERRORS, **AUDIO}, response_class=Response,
+@router.post("/v1/audio/speech", responses={**ERRORS, **AUDIO}, response_class=Response,
              tags=["openai"])
 async def openai_speech(request: Request, body: SpeechIn) -> Response:
     """OpenAI-compatible speech (the official client's ``audio.speech.create`` works)."""
@@ -202,27 +203,28 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
     from earful.tts.synth import clone, speak_text
 
     svc = service(request)
-    fmt = OPENAI_FORMATS.get(body.response_format)
-    if fmt is None:
-        raise InvalidOptionError(f"response_format must be one of {', '.join(OPENAI_FORMATS)}")
-    if body.model in ("offline", "xtts"):
+    fmt = body.response_format
+    if fmt not in SPEECH_FORMATS:
+        raise InvalidOptionError(f"response_format must be one of {', '.join(SPEECH_FORMATS)}")
+    if body.model in CLONE_ENGINES:
         opts = CloneOptions(engine=body.model, speed=body.speed,
                             base_voice=svc.settings.tts_voice)
 
         def work() -> Speech:
-            return clone(body.input, svc.settings, opts, voice_id=body.voice)
+            return clone(body.input, svc.tts, opts, voice_id=body.voice)
     elif body.model in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper"):
         voice = None if body.voice in OPENAI_VOICES else body.voice
         speak_opts = SpeakOptions(speed=body.speed)
 
         def work() -> Speech:
-            return speak_text(body.input, svc.settings, voice, speak_opts)
+            return speak_text(body.input, svc.tts, voice, speak_opts)
     else:
-        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper, offline or xtts")
+        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper or a clone engine: "
+                                 f"{', '.join(CLONE_ENGINES)}")
     return await _respond(svc, request, work, fmt, _speech_seconds(body.input))
 
 
-@router.get("/outputs/{output_id}", responses={**TTS_ERRORS, **AUDIO},
+@router.get("/outputs/{output_id}", responses={**ERRORS, **AUDIO},
             response_class=FileResponse, tags=["tts"])
 async def get_output(request: Request, output_id: str) -> FileResponse:
     """Fetch a saved output's audio (GET /outputs/{id}/metadata describes it)."""
@@ -231,7 +233,7 @@ async def get_output(request: Request, output_id: str) -> FileResponse:
                         filename=f"{saved.id}.{saved.metadata['format']}")
 
 
-@router.get("/outputs/{output_id}/metadata", responses=TTS_ERRORS, tags=["tts"])
+@router.get("/outputs/{output_id}/metadata", responses=ERRORS, tags=["tts"])
 async def get_output_metadata(request: Request, output_id: str) -> dict[str, Any]:
     """A saved output's metadata (text, voice, engine, durations, timings)."""
     return service(request).outputs.get(output_id).metadata

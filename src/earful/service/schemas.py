@@ -23,6 +23,7 @@ class SegmentOut(BaseModel):
     text: str
     avg_logprob: float
     no_speech_prob: float
+    compression_ratio: float
     words: list[WordOut] | None = None
 
 
@@ -35,6 +36,8 @@ class TranscriptionOut(BaseModel):
     duration: float = Field(description="Seconds of audio.")
     segments: list[SegmentOut]
     model: str
+    engine: str
+    dropped_segments: int = Field(description="Segments removed by the hallucination guard.")
     processing_seconds: float
     request_id: str
 

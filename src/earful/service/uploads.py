@@ -10,15 +10,16 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
+from earful.audio.io import AUDIO_EXTENSIONS
 from earful.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 
 #: Declared types accepted besides ``audio/*``: browsers label recordings video/webm or
 #: video/mp4, and many clients send no type or a generic one.
 EXTRA_TYPES = frozenset({"video/webm", "video/mp4", "video/ogg", "application/octet-stream",
                          "application/ogg", ""})
-#: File extensions kept on the staged copy (helps FFmpeg probe); anything else is dropped.
-KNOWN_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".mp4",
-                            ".aac", ".webm", ".mpga", ".mpeg", ".aiff", ".aif"})
+#: File extensions kept on the staged copy (helps FFmpeg probe); anything else is dropped:
+#: earful's audio extensions plus the other names OpenAI's transcription route accepts.
+KNOWN_SUFFIXES = AUDIO_EXTENSIONS | {".oga", ".mpga", ".mpeg"}
 CHUNK = 1 << 20
 
 

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from earful.errors import InvalidOptionError
-from earful.models import registry
 from earful.tts.convert import (
     RATE,
     ConvertOptions,
@@ -30,7 +28,7 @@ from earful.tts.convert import (
     plan_conversion,
 )
 from earful.tts.piper_engine import SpeakOptions, speak
-from earful.tts.reference import Reference
+from earful.tts.reference import Reference, ReferenceCache
 from earful.tts.result import Speech
 
 ENGINES = ("offline", "xtts")
@@ -86,7 +84,7 @@ class OfflineCloner:
         self.name = name
         self.opts = opts or ConvertOptions()
         self._source: VoiceProfile | None = None
-        self._profiles: OrderedDict[str, VoiceProfile] = OrderedDict()
+        self._profiles: ReferenceCache[VoiceProfile] = ReferenceCache(PROFILE_CACHE_SIZE)
         self._lock = threading.Lock()
 
     @property
@@ -101,17 +99,8 @@ class OfflineCloner:
 
     def profile(self, reference: Reference) -> VoiceProfile:
         """Measure a reference speaker (cached by the recording's content)."""
-        key = reference.digest
-        with self._lock:
-            if key in self._profiles:
-                self._profiles.move_to_end(key)
-                return self._profiles[key]
-        profile = analyse_voice(reference.samples, reference.sample_rate, self.opts)
-        with self._lock:
-            self._profiles[key] = profile
-            while len(self._profiles) > PROFILE_CACHE_SIZE:
-                self._profiles.popitem(last=False)
-        return profile
+        return self._profiles.get(
+            reference, lambda r: analyse_voice(r.samples, r.sample_rate, self.opts))
 
     def clone(self, text: str, target: VoiceProfile, opts: CloneOptions, *,
               voice: str = "reference") -> Speech:
@@ -134,6 +123,9 @@ class OfflineCloner:
 
 
 def load_offline_cloner(voice: str = "joe", voices_dir: str | None = None) -> OfflineCloner:
-    """The registry's ``tts.offline`` loader."""
-    piper = registry.get("tts.piper", name=voice, voices_dir=voices_dir)
+    """The model manager's ``tts.offline`` loader (its Piper voice is its own copy, so
+    unloading either never pulls a model from under the other)."""
+    from earful.tts.piper_engine import load_piper_voice
+
+    piper = load_piper_voice(voice, voices_dir)
     return OfflineCloner(piper, voice)

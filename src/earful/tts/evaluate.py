@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from earful.audio.io import AUDIO_EXTENSIONS
 from earful.audio.transforms import resample
 from earful.errors import DependencyMissingError, ReferenceAudioError, UnsupportedFormatError
 from earful.tts.result import Speech
@@ -36,7 +37,6 @@ SENTENCES = (
     "Kick the ball straight and follow through.",
     "Help the woman get back to her feet.",
 )
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".webm", ".opus")
 
 
 def intelligibility(speeches: Sequence[Speech]) -> tuple[float, list[str]]:
@@ -108,7 +108,7 @@ class CloneReport:
 
 def reference_files(folder: Path) -> list[Path]:
     """Audio files directly in ``folder``, sorted."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
 
 
 def evaluate_clones(references: Sequence[Path], speak: Callable[[str], Speech],

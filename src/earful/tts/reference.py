@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -16,6 +20,8 @@ MAX_SECONDS = 30.0
 #: Rate references are kept at (the speaker encoders' and WORLD analysis' input rates are
 #: reached from it by resampling).
 RATE = 22050
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,3 +79,33 @@ def load_reference(source: AudioSource, *, name: str | None = None) -> Reference
     except AudioDecodeError as e:
         raise ReferenceAudioError(f"the reference could not be decoded: {e}") from e
     return check_reference(audio.samples, audio.sample_rate)
+
+
+class ReferenceCache(Generic[T]):
+    """What a cloning engine computes from a reference (a voice profile, conditioning
+    latents), kept by the recording's content so a repeated reference is analysed once.
+
+    Least recently used entries are dropped beyond ``size``. Thread-safe; two threads
+    missing on the same reference may both compute it (the result is the same).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self._items: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reference: Reference, compute: Callable[[Reference], T]) -> T:
+        """The cached value for ``reference``, computing it on a miss."""
+        key = reference.digest
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+        value = compute(reference)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value

@@ -1,15 +1,20 @@
 """The entry points the CLI and the service share: speak, clone, list voices.
 
-Models come from the one registry, so a voice or XTTS is loaded once per process.
+They take a :class:`TtsConfig` (built from the settings at the edges by
+``Settings.tts_config()``), never the settings themselves. Models come from the one model
+manager and are held while they work, so a voice is loaded once per process and never
+unloaded under a request.
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from earful.config import Settings
 from earful.errors import InvalidOptionError
-from earful.models import registry
+from earful.models import manager
 from earful.tts.clone import CloneOptions, OfflineCloner
 from earful.tts.piper_engine import SpeakOptions, piper_voices, resolve_voice, speak
 from earful.tts.reference import Reference
@@ -18,37 +23,62 @@ from earful.tts.store import VoiceStore
 from earful.tts.text import clean_text
 
 
-def _voices_dir(settings: Settings) -> str | None:
-    return str(settings.tts_voices_dir) if settings.tts_voices_dir else None
+@dataclass(frozen=True)
+class TtsConfig:
+    """Where voices live and what a request may ask."""
+
+    default_voice: str = "joe"
+    """Piper voice used when a request names none (name or alias)."""
+    voices_dir: Path | None = None
+    """Extra Piper voices (``NAME.onnx`` + ``NAME.onnx.json``)."""
+    voice_store: Path = Path("voices")
+    """Where saved cloning voices are kept."""
+    max_text_chars: int = 2000
+    """Longest text one call speaks."""
+    xtts_model_dir: Path | None = None
+    """Folder with XTTS-v2 ``config.json``, ``model.pth``, ``vocab.json``."""
+    xtts_device: str = "cpu"
+    """Device for XTTS: ``cpu`` or ``cuda``."""
+    xtts_accept_license: bool = False
+    """Accept the Coqui Public Model License, letting coqui download XTTS-v2."""
+
+    def __post_init__(self) -> None:
+        if self.max_text_chars < 1:
+            raise InvalidOptionError("max_text_chars must be >= 1")
+        if self.xtts_device not in ("cpu", "cuda"):
+            raise InvalidOptionError("xtts_device must be cpu or cuda")
 
 
-def speak_text(text: str, settings: Settings, voice: str | None = None,
+def _voices_dir(config: TtsConfig) -> str | None:
+    return str(config.voices_dir) if config.voices_dir else None
+
+
+def speak_text(text: str, config: TtsConfig, voice: str | None = None,
                opts: SpeakOptions | None = None) -> Speech:
-    """Speak with a Piper voice (name or alias; default ``settings.tts_voice``)."""
-    text = clean_text(text, settings.max_text_chars)
-    info = resolve_voice(voice or settings.tts_voice, settings.tts_voices_dir)
-    model = registry.get("tts.piper", name=info.name, voices_dir=_voices_dir(settings))
-    return speak(model, text, opts, name=info.name)
+    """Speak with a Piper voice (name or alias; default ``config.default_voice``)."""
+    text = clean_text(text, config.max_text_chars)
+    info = resolve_voice(voice or config.default_voice, config.voices_dir)
+    with manager.use("tts.piper", label=info.name, name=info.name,
+                     voices_dir=_voices_dir(config)) as model:
+        return speak(model, text, opts, name=info.name)
 
 
-def offline_cloner(settings: Settings, base_voice: str) -> OfflineCloner:
-    """The offline engine for a base Piper voice."""
-    info = resolve_voice(base_voice, settings.tts_voices_dir)
-    cloner: OfflineCloner = registry.get("tts.offline", voice=info.name,
-                                         voices_dir=_voices_dir(settings))
-    return cloner
+def use_offline_cloner(config: TtsConfig,
+                       base_voice: str) -> contextlib.AbstractContextManager[OfflineCloner]:
+    """Hold the offline engine for a base Piper voice for a ``with`` block."""
+    info = resolve_voice(base_voice, config.voices_dir)
+    return manager.use("tts.offline", label=info.name, voice=info.name,
+                       voices_dir=_voices_dir(config))
 
 
-def xtts_engine(settings: Settings) -> Any:
-    """The XTTS-v2 engine, loaded on first use."""
-    return registry.get("tts.xtts",
-                        model_dir=str(settings.xtts_model_dir) if settings.xtts_model_dir
-                        else None,
-                        device=settings.xtts_device,
-                        accept_license=settings.xtts_accept_license)
+def use_xtts(config: TtsConfig) -> contextlib.AbstractContextManager[Any]:
+    """Hold the XTTS-v2 engine (loaded on first use) for a ``with`` block."""
+    return manager.use("tts.xtts", label="xtts-v2",
+                       model_dir=str(config.xtts_model_dir) if config.xtts_model_dir else None,
+                       device=config.xtts_device, accept_license=config.xtts_accept_license)
 
 
-def clone(text: str, settings: Settings, opts: CloneOptions, *,
+def clone(text: str, config: TtsConfig, opts: CloneOptions, *,
           reference: Reference | None = None, voice_id: str | None = None) -> Speech:
     """Speak ``text`` in the voice of a reference recording or of a saved voice.
 
@@ -56,8 +86,8 @@ def clone(text: str, settings: Settings, opts: CloneOptions, *,
     """
     if (reference is None) == (voice_id is None):
         raise InvalidOptionError("give either a reference recording or a voice id")
-    text = clean_text(text, settings.max_text_chars)
-    store = VoiceStore(settings.voice_store)
+    text = clean_text(text, config.max_text_chars)
+    store = VoiceStore(config.voice_store)
     label = store.find(voice_id).id if voice_id is not None else "reference"
 
     def recording() -> Reference:
@@ -66,34 +96,43 @@ def clone(text: str, settings: Settings, opts: CloneOptions, *,
         return reference if reference is not None else store.reference(label)
 
     if opts.engine == "xtts":
-        return xtts_engine(settings).clone(text, recording(), opts.language, opts.speed,
-                                           voice=label)
-    cloner = offline_cloner(settings, opts.base_voice)
-    profile = store.profile(label) if voice_id is not None else None
-    if profile is None:
-        profile = cloner.profile(recording())
-        if voice_id is not None:
-            store.save_profile(label, profile)
-    return cloner.clone(text, profile, opts, voice=label)
+        with use_xtts(config) as engine:
+            speech: Speech = engine.clone(text, recording(), opts.language, opts.speed,
+                                          voice=label)
+            return speech
+    with use_offline_cloner(config, opts.base_voice) as cloner:
+        profile = store.profile(label) if voice_id is not None else None
+        if profile is None:
+            profile = cloner.profile(recording())
+            if voice_id is not None:
+                store.save_profile(label, profile)
+        return cloner.clone(text, profile, opts, voice=label)
 
 
-def save_voice(name: str, reference: Reference, settings: Settings) -> dict[str, Any]:
+def save_voice(name: str, reference: Reference, config: TtsConfig) -> dict[str, Any]:
     """Save a reference as a named voice; the offline engine's profile is stored with it."""
-    cloner = offline_cloner(settings, settings.tts_voice)
-    voice = VoiceStore(settings.voice_store).add(name, reference, cloner.profile(reference))
-    return voice.to_dict()
+    with use_offline_cloner(config, config.default_voice) as cloner:
+        profile = cloner.profile(reference)
+    return VoiceStore(config.voice_store).add(name, reference, profile).to_dict()
 
 
-def list_voices(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+def list_voices(config: TtsConfig) -> dict[str, list[dict[str, Any]]]:
     """Piper voices and saved cloning voices."""
-    return {"piper": [v.to_dict() for v in piper_voices(settings.tts_voices_dir).values()],
-            "saved": [v.to_dict() for v in VoiceStore(settings.voice_store).list()]}
+    return {"piper": [v.to_dict() for v in piper_voices(config.voices_dir).values()],
+            "saved": [v.to_dict() for v in VoiceStore(config.voice_store).list()]}
 
 
 def similarity_to(reference: Reference, speech: Speech) -> float:
     """Speaker similarity of ``speech`` to a reference (Resemblyzer cosine)."""
     from earful.tts.similarity import speaker_similarity
 
-    encoder = registry.get("speaker-encoder", device="cpu")
-    return speaker_similarity(encoder, reference.samples, reference.sample_rate,
-                              speech.samples, speech.sample_rate)
+    with manager.use("speaker-encoder", label="resemblyzer", device="cpu") as encoder:
+        return speaker_similarity(encoder, reference.samples, reference.sample_rate,
+                                  speech.samples, speech.sample_rate)
+
+
+def profile_reference(reference: Reference, config: TtsConfig,
+                      base_voice: str | None = None) -> Any:
+    """The offline engine's profile of a reference speaker (cached by its content)."""
+    with use_offline_cloner(config, base_voice or config.default_voice) as cloner:
+        return cloner.profile(reference)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ import numpy as np
 
 from earful.audio.transforms import resample
 from earful.errors import DependencyMissingError, InvalidOptionError, ModelNotAvailableError
-from earful.tts.reference import Reference
+from earful.tts.reference import Reference, ReferenceCache
 from earful.tts.result import Speech
 from earful.tts.text import clean_text, split_sentences
 
@@ -119,18 +117,18 @@ class XttsEngine:
     def __init__(self, model: Any, device: str = "cpu") -> None:
         self.model = model
         self.device = device
-        self._latents: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.cache_hits = 0
+        self._latents: ReferenceCache[tuple[Any, Any]] = ReferenceCache(LATENT_CACHE_SIZE)
 
     def conditioning(self, reference: Reference) -> tuple[Any, Any]:
         """GPT conditioning latents and speaker embedding, cached by reference content."""
-        key = reference.digest
-        with self._lock:
-            if key in self._latents:
-                self._latents.move_to_end(key)
-                self.cache_hits += 1
-                return self._latents[key]
+        return self._latents.get(reference, self._condition)
+
+    @property
+    def cache_hits(self) -> int:
+        """How often a reference's conditioning came from the cache."""
+        return self._latents.hits
+
+    def _condition(self, reference: Reference) -> tuple[Any, Any]:
         import torch
 
         # XTTS conditions its GPT on 22.05 kHz audio and its speaker encoder on 16 kHz.
@@ -139,10 +137,6 @@ class XttsEngine:
         with torch.inference_mode():
             gpt = self.model.get_gpt_cond_latents(x22.unsqueeze(0).to(self.device), 22050)
             speaker = self.model.get_speaker_embedding(x16.unsqueeze(0).to(self.device), 16000)
-        with self._lock:
-            self._latents[key] = (gpt, speaker)
-            while len(self._latents) > LATENT_CACHE_SIZE:
-                self._latents.popitem(last=False)
         return gpt, speaker
 
     def clone(self, text: str, reference: Reference, language: str = "en", speed: float = 1.0,

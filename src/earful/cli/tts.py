@@ -6,8 +6,44 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from earful.cli import field_option, given, show_progress
+
+if TYPE_CHECKING:
+    from earful.config import Settings
+    from earful.tts.clone import CloneOptions
+    from earful.tts.piper_engine import SpeakOptions
 
 logger = logging.getLogger("earful")
+
+SPEAK = "earful.tts.piper_engine:SpeakOptions"
+CLONE = "earful.tts.clone:CloneOptions"
+CLONE_ENGINES = ("offline", "xtts")
+
+
+def speak_options(args: argparse.Namespace) -> SpeakOptions:
+    """The Piper options the user gave, over :class:`SpeakOptions`' defaults."""
+    from earful.tts.piper_engine import SpeakOptions
+
+    return SpeakOptions(**given(args, "speed"))
+
+
+def clone_options(args: argparse.Namespace, settings: Settings) -> CloneOptions:
+    """``earful clone``'s options: the user's choices over the settings (engine, base
+    voice) over :class:`CloneOptions`' defaults."""
+    from earful.tts.clone import CloneOptions
+
+    return CloneOptions(**{"engine": settings.clone_engine, "base_voice": settings.tts_voice,
+                           **given(args, "engine", "language", "speed", "strength")})
+
+
+def eval_clone_options(args: argparse.Namespace, settings: Settings) -> CloneOptions:
+    """``earful eval-clone``'s options: the settings' base voice, and the engine the user
+    gave or else :class:`CloneOptions`' own (the clone-engine setting does not apply)."""
+    from earful.tts.clone import CloneOptions
+
+    return CloneOptions(base_voice=settings.tts_voice, **given(args, "engine"))
 
 
 def _write(speech: object, out: str) -> None:
@@ -24,28 +60,25 @@ def _write(speech: object, out: str) -> None:
 
 def _cmd_speak(args: argparse.Namespace) -> int:
     from earful.config import get_settings
-    from earful.tts.piper_engine import SpeakOptions
     from earful.tts.synth import speak_text
 
-    speech = speak_text(args.text, get_settings(), args.voice, SpeakOptions(speed=args.speed))
-    _write(speech, args.output)
+    _write(speak_text(args.text, get_settings().tts_config(), args.voice, speak_options(args)),
+           args.output)
     return 0
 
 
 def _cmd_clone(args: argparse.Namespace) -> int:
     from earful.config import get_settings
-    from earful.tts.clone import CloneOptions
     from earful.tts.reference import load_reference
     from earful.tts.synth import clone
 
     settings = get_settings()
-    opts = CloneOptions(engine=args.engine or settings.clone_engine, language=args.language,
-                        speed=args.speed, base_voice=settings.tts_voice,
-                        strength=args.strength)
+    opts = clone_options(args, settings)
     if args.reference:
-        speech = clone(args.text, settings, opts, reference=load_reference(args.reference))
+        speech = clone(args.text, settings.tts_config(), opts,
+                       reference=load_reference(args.reference))
     else:
-        speech = clone(args.text, settings, opts, voice_id=args.voice)
+        speech = clone(args.text, settings.tts_config(), opts, voice_id=args.voice)
     _write(speech, args.output)
     return 0
 
@@ -60,13 +93,14 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     if args.action == "add":
         if not args.name or not args.reference:
             raise SystemExit("usage: earful voices add NAME REF_AUDIO")
-        print(json.dumps(save_voice(args.name, load_reference(args.reference), settings)))
+        print(json.dumps(save_voice(args.name, load_reference(args.reference),
+                                    settings.tts_config())))
     elif args.action == "remove":
         if not args.name:
             raise SystemExit("usage: earful voices remove NAME")
         print(json.dumps(VoiceStore(settings.voice_store).remove(args.name).to_dict()))
     else:
-        print(json.dumps(list_voices(settings), indent=2))
+        print(json.dumps(list_voices(settings.tts_config()), indent=2))
     return 0
 
 
@@ -74,12 +108,12 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from earful.config import get_settings
-    from earful.tts.clone import CloneOptions
     from earful.tts.evaluate import SENTENCES, evaluate_clones, reference_files
     from earful.tts.similarity import load_speaker_encoder
-    from earful.tts.synth import clone, offline_cloner, speak_text
+    from earful.tts.synth import clone, profile_reference, speak_text
 
     settings = get_settings()
+    config = settings.tts_config()
     sentences: tuple[str, ...] = SENTENCES
     if args.sentences:
         sentences = tuple(line.strip() for line in
@@ -88,14 +122,14 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
     refs = [p for folder in args.references for p in reference_files(Path(folder))]
     if args.limit:
         refs = refs[:args.limit]
-    opts = CloneOptions(engine=args.engine, base_voice=settings.tts_voice)
-    bar = tqdm(total=len(refs), unit="voice", disable=args.json)
+    opts = eval_clone_options(args, settings)
+    bar = tqdm(total=len(refs), unit="voice", disable=args.json or not show_progress(args))
     report = evaluate_clones(
-        refs, lambda t: speak_text(t, settings),
-        lambda t, ref: clone(t, settings, opts, reference=ref), load_speaker_encoder(),
-        sentences, args.engine, progress=lambda _: bar.update(1),
-        prepare=(offline_cloner(settings, settings.tts_voice).profile
-                 if args.engine == "offline" else None))
+        refs, lambda t: speak_text(t, config),
+        lambda t, ref: clone(t, config, opts, reference=ref), load_speaker_encoder(),
+        sentences, opts.engine, progress=lambda _: bar.update(1),
+        prepare=((lambda ref: profile_reference(ref, config, opts.base_voice))
+                 if opts.engine == "offline" else None))
     bar.close()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -109,40 +143,48 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_tts(sub: argparse._SubParsersAction) -> None:
+def _add_speak(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("speak", help="text to speech with a Piper voice")
     p.add_argument("text")
-    p.add_argument("--voice", default=None, help="Piper voice (default: joe)")
-    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--voice", default=None, help="Piper voice (default: the EARFUL_TTS_VOICE "
+                                                 "setting)")
+    field_option(p, "--speed", type=float, owner=SPEAK, help="speaking rate (2 = twice as fast)")
     p.add_argument("-o", "--output", required=True, help="audio file (format from suffix)")
     p.set_defaults(handler=_cmd_speak)
 
+
+def _add_clone(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("clone", help="speak text in the voice of a reference recording")
     p.add_argument("text")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--reference", help="3 to 30 s of the voice to clone")
     src.add_argument("--voice", help="a saved voice (name or id)")
-    p.add_argument("--engine", choices=("offline", "xtts"), default=None)
-    p.add_argument("--language", default="en")
-    p.add_argument("--speed", type=float, default=1.0)
-    p.add_argument("--strength", type=float, default=1.0,
-                   help="offline engine: 0 = base voice, 1 = full conversion")
+    p.add_argument("--engine", choices=CLONE_ENGINES, default=None,
+                   help="default: the EARFUL_CLONE_ENGINE setting")
+    field_option(p, "--language", owner=CLONE, help="language of the text")
+    field_option(p, "--speed", type=float, owner=CLONE, help="speaking rate")
+    field_option(p, "--strength", type=float, owner=CLONE,
+                 help="offline engine: 0 = base voice, 1 = full conversion")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(handler=_cmd_clone)
 
+
+def _add_voices(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("voices", help="list, add or remove saved voices")
     p.add_argument("action", choices=("list", "add", "remove"), nargs="?", default="list")
     p.add_argument("name", nargs="?")
     p.add_argument("reference", nargs="?")
     p.set_defaults(handler=_cmd_voices)
 
+
+def _add_eval_clone(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval-clone", help="score cloning: similarity, WER, DNSMOS, speed")
     p.add_argument("--references", nargs="+", required=True, help="folder(s) of references")
     p.add_argument("--sentences", help="text file, one sentence per line")
-    p.add_argument("--engine", choices=("offline", "xtts"), default="offline")
+    field_option(p, "--engine", choices=CLONE_ENGINES, owner=CLONE, help="cloning engine")
     p.add_argument("--limit", type=int, default=0, help="first N references only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_eval_clone)
 
 
-REGISTRARS = [_add_tts]
+REGISTRARS = [_add_speak, _add_clone, _add_voices, _add_eval_clone]

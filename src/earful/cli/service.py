@@ -8,16 +8,11 @@ import logging
 logger = logging.getLogger("earful")
 
 
-def local_url(host: str, port: int) -> str:
-    """The URL a process on this machine uses to reach a server bound to ``host``."""
-    connect = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return f"http://{connect}:{port}"
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from earful.config import get_settings
+    from earful.service.address import local_url
     from earful.service.app import create_app
 
     settings = get_settings()
@@ -27,9 +22,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from earful.demo.ui import mount_demo
 
         # The demo is a client of this very server, over HTTP like any other.
-        if mount_demo(app, local_url(host, port), settings.api_key):
-            logger.info("demo at %s/ , API docs at %s/docs", local_url(host, port),
-                        local_url(host, port))
+        url = local_url(host, port)
+        if mount_demo(app, url, settings.api_key):
+            logger.info("demo at %s/ , API docs at %s/docs", url, url)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     return 0
 
@@ -46,11 +41,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the HTTP service, with the web demo at /")
-    p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    p.add_argument("--host", default=None, help="bind address (default: the EARFUL_HOST "
+                                                "setting, 127.0.0.1 unless set)")
+    p.add_argument("--port", type=int, default=None, help="port (default: the EARFUL_PORT "
+                                                         "setting, 8000 unless set)")
     p.add_argument("--no-demo", action="store_true", help="serve the API only")
     p.set_defaults(handler=_cmd_serve)
 
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the web demo alone against an earful API")
     p.add_argument("--api-url", default="http://127.0.0.1:8000", help="the API's base URL")
     p.add_argument("--host", default="127.0.0.1")
@@ -58,4 +57,4 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_demo)
 
 
-REGISTRARS = [_add_serve]
+REGISTRARS = [_add_serve, _add_demo]

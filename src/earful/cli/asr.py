@@ -7,10 +7,11 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from earful.asr.options import ENGINES, TranscribeOptions
+from earful.asr.options import ENGINES, ModelSpec, TranscribeOptions
 from earful.asr.writers import WRITERS
+from earful.cli import field_option, given, report_failures, show_progress
 
 if TYPE_CHECKING:
     from earful.asr.batch import Job
@@ -19,65 +20,86 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("earful")
 
+OPTIONS = "earful.asr.options:TranscribeOptions"
+CLUSTER = "earful.asr.cluster:ClusterOptions"
+
 
 def _add_decode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="tiny.en (default), base, a hub name or a folder")
     p.add_argument("--engine", choices=ENGINES, default=None, help="ASR engine")
     p.add_argument("--language", default=None, help="language code; default: detect")
-    p.add_argument("--beam-size", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=1,
-                   help="windows decoded together (faster-whisper batched pipeline when > 1)")
-    p.add_argument("--no-vad", action="store_true", help="do not skip non-speech with Silero VAD")
+    field_option(p, "--beam-size", type=int, owner=OPTIONS, help="beam width; 1 is greedy")
+    field_option(p, "--batch-size", type=int, owner=OPTIONS,
+                 help="windows decoded together (faster-whisper batched pipeline when > 1)")
+    p.add_argument("--no-vad", dest="vad", action="store_false", default=None,
+                   help="do not skip non-speech with Silero VAD")
     p.add_argument("--prompt", default=None, help="initial prompt (vocabulary, style)")
-    p.add_argument("--repetition-penalty", type=float, default=1.0,
-                   help="above 1 discourages repeated tokens (loops on short clips)")
+    field_option(p, "--repetition-penalty", type=float, owner=OPTIONS,
+                 help="above 1 discourages repeated tokens (loops on short clips)")
     p.add_argument("--device", default=None, help="cpu, cuda or auto")
     p.add_argument("--compute-type", default=None, help="int8 (default), float32, float16...")
 
 
-def options_from_args(args: argparse.Namespace, **extra: object) -> TranscribeOptions:
-    """Build options from CLI arguments, falling back to the settings' defaults."""
+def model_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`ModelSpec` fields the user gave; the ``EARFUL_ASR_*`` settings fill in
+    the rest."""
+    return given(args, "engine", "device", "compute_type", name="model")
+
+
+def decode_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`TranscribeOptions` decoding fields the user gave (a language may be a
+    code or an English name)."""
+    from earful.asr.languages import language_code
+
+    chosen = given(args, "language", "beam_size", "batch_size", "vad", "repetition_penalty",
+                   "word_timestamps", initial_prompt="prompt")
+    if "language" in chosen:
+        chosen["language"] = language_code(chosen["language"])
+    return chosen
+
+
+def options_from_args(args: argparse.Namespace) -> tuple[TranscribeOptions, ModelSpec]:
+    """The decoding options and the model: the user's choices over the settings over the
+    defaults, checked together before any file is read.
+
+    The one place this module turns settings into library arguments.
+    """
     from earful.config import get_settings
 
-    return TranscribeOptions.from_settings(
-        get_settings(), model=args.model or None, engine=args.engine or None,
-        device=args.device or None, compute_type=args.compute_type or None,
-        language=args.language, beam_size=args.beam_size, batch_size=args.batch_size,
-        vad=not args.no_vad, initial_prompt=args.prompt,
-        repetition_penalty=args.repetition_penalty, **extra)
+    spec = get_settings().asr_spec().with_(**model_choices(args))
+    opts = TranscribeOptions(**decode_choices(args))
+    opts.check_for(spec)
+    return opts, spec
 
 
-def _cluster(args: argparse.Namespace) -> ClusterOptions:
+def cluster_from_args(args: argparse.Namespace) -> ClusterOptions:
+    """The Ray cluster options the user gave, over :class:`ClusterOptions`' defaults."""
     from earful.asr.cluster import ClusterOptions
 
-    return ClusterOptions(address=args.ray_address, workers=args.workers,
-                          cpus_per_worker=args.cpus_per_worker,
-                          gpus_per_worker=args.gpus_per_worker)
+    return ClusterOptions(**given(args, "workers", "cpus_per_worker", "gpus_per_worker",
+                                  address="ray_address"))
 
 
-def _cmd_transcribe_ray(args: argparse.Namespace, opts: TranscribeOptions) -> int:
-    from earful.asr.batch import describe_failures
+def _cmd_transcribe_ray(args: argparse.Namespace, opts: TranscribeOptions,
+                        spec: ModelSpec) -> int:
     from earful.asr.cluster import MANIFEST, transcribe_on_ray
 
     if not args.output_dir:
         raise SystemExit("--ray writes files: give --output-dir (shared storage on a cluster)")
     out = Path(args.output_dir)
-    summary = transcribe_on_ray(args.paths, opts, out, fmt=args.format, cluster=_cluster(args),
-                                progress=not args.quiet)
+    summary = transcribe_on_ray(args.paths, opts, out, spec=spec, fmt=args.format,
+                                cluster=cluster_from_args(args), progress=show_progress(args))
     logger.info("%s; manifest: %s", summary.line(), out / MANIFEST)
-    if summary.failed:
-        logger.error("%d file(s) failed:\n%s", len(summary.failed), describe_failures(summary))
-        return 1
-    return 0
+    return report_failures(summary.failed)
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
-    from earful.asr.batch import describe_failures, expand_inputs, run_batch
+    from earful.asr.batch import expand_inputs, run_batch
     from earful.asr.writers import render
 
-    opts = options_from_args(args, word_timestamps=args.word_timestamps)
+    opts, spec = options_from_args(args)
     if args.ray:
-        return _cmd_transcribe_ray(args, opts)
+        return _cmd_transcribe_ray(args, opts, spec)
     out_dir = Path(args.output_dir) if args.output_dir else None
 
     def show(job: Job, result: Transcript) -> None:
@@ -85,21 +107,19 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
             sys.stdout.write(render(result, args.format))
             sys.stdout.flush()
 
-    summary = run_batch(expand_inputs(args.paths), opts, fmt=args.format, output_dir=out_dir,
+    summary = run_batch(expand_inputs(args.paths), opts, spec, fmt=args.format,
+                        output_dir=out_dir,
                         skip_existing=args.skip_existing, on_result=show,
-                        progress=not args.quiet)
+                        progress=show_progress(args))
     logger.info("%s", summary.line())
-    if summary.failed:
-        logger.error("%d file(s) failed:\n%s", len(summary.failed), describe_failures(summary))
-        return 1
-    return 0
+    return report_failures(summary.failed)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from earful.asr.evaluate import evaluate, plot_wer_curve, read_manifest
     from earful.audio.plots import save_figure
 
-    opts = options_from_args(args)
+    opts, spec = options_from_args(args)
     rows = read_manifest(args.manifest)
     if args.limit:
         rows = rows[: args.limit]
@@ -111,11 +131,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         if args.snr:
             raise SystemExit("--snr is not supported with --ray")
-        reports = [evaluate_on_ray(rows, opts, normaliser=args.normaliser, cluster=_cluster(args),
-                                   progress=not args.quiet)]
+        reports = [evaluate_on_ray(rows, opts, spec=spec, normaliser=args.normaliser,
+                                   cluster=cluster_from_args(args),
+                                   progress=show_progress(args))]
     else:
-        reports = [evaluate(rows, opts, snr, normaliser=args.normaliser,
-                            progress=not args.quiet) for snr in conditions]
+        reports = [evaluate(rows, opts, snr, spec=spec, normaliser=args.normaliser,
+                            progress=show_progress(args)) for snr in conditions]
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
@@ -130,7 +151,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             print(f"{cond:>10}  {100 * r.scores.wer:6.2f}%  {100 * r.scores.cer:6.2f}%  "
                   f"{len(r.utterances):5d}  {d['real_time_factor']}")
     if args.snr and args.plot:
-        save_figure(plot_wer_curve(reports, f"WER against SNR ({opts.model})"), args.plot)
+        save_figure(plot_wer_curve(reports, f"WER against SNR ({spec.name})"), args.plot)
         logger.info("wrote %s", args.plot)
     return 1 if any(r.failed for r in reports) else 0
 
@@ -141,10 +162,13 @@ def _add_ray_options(p: argparse.ArgumentParser) -> None:
                                                      "--ray-address is given)")
     g.add_argument("--ray-address", default=None, help="join a cluster: auto, HOST:6379 or "
                                                       "ray://HOST:10001")
-    g.add_argument("--workers", type=int, default=0,
-                   help="model-holding workers (default: one per CPU of the cluster)")
-    g.add_argument("--cpus-per-worker", type=float, default=1.0)
-    g.add_argument("--gpus-per-worker", type=float, default=0.0)
+    field_option(g, "--workers", type=int, owner=CLUSTER,
+                 help="model-holding workers; 0 is one per --cpus-per-worker CPUs of the "
+                      "cluster")
+    field_option(g, "--cpus-per-worker", type=float, owner=CLUSTER,
+                 help="CPUs each worker reserves (and its decoding threads)")
+    field_option(g, "--gpus-per-worker", type=float, owner=CLUSTER,
+                 help="GPUs each worker reserves (with --device cuda)")
 
 
 def _add_transcribe(sub: argparse._SubParsersAction) -> None:
@@ -152,7 +176,8 @@ def _add_transcribe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", help="audio files, folders (recursive) or glob patterns")
     p.add_argument("--format", choices=sorted(WRITERS), default="txt")
     p.add_argument("--output-dir", default=None, help="write <stem>.<format> files here")
-    p.add_argument("--word-timestamps", action="store_true")
+    p.add_argument("--word-timestamps", action="store_true", default=None,
+                   help="start and end time of every word")
     p.add_argument("--skip-existing", action="store_true",
                    help="leave inputs whose output file already exists (always on with --ray)")
     _add_decode_options(p)
