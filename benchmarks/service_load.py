@@ -1,107 +1,93 @@
-"""Service load on loopback: N clients for a fixed time, and /transcribe's overhead.
+"""Service load on loopback: 1, 4 and 16 clients sending 5-15 s clips, default settings.
 
-Traffic goes only to 127.0.0.1, with a bounded number of requests and a time limit.
-Run: .venv/bin/python benchmarks/service_load.py [clients] [seconds]
+Run: .venv/bin/python benchmarks/service_load.py [seconds=60]
+A real `earful serve` process (default settings: 1 worker, admission by work) gets POST
+/transcribe from N clients for a fixed time each; clips are the shared LibriSpeech test-other
+utterances of 5 to 15 s (EARFUL_DATA). Reported per N: requests, errors by status,
+throughput in seconds of audio per wall second, latency p50/p95/p99, and the server's RSS.
+Targets: 0 errors and 0 timeouts with defaults at 16 clients. Traffic goes only to
+127.0.0.1; each client stops at the deadline.
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
-import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import soundfile as sf
 
-from _common import save, table
-from earful.asr.options import TranscribeOptions
-from earful.asr.transcribe import transcribe_file
-from earful.config import Settings
+from _common import data_dir, save, table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.service.conftest import LiveServer  # noqa: E402
-
-CLIP = ROOT / "tests" / "data" / "jfk.flac"
+from tests.service.server_process import ServerProcess  # noqa: E402
 
 
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+def clips() -> list[tuple[bytes, float]]:
+    from earful.asr.evaluate import read_manifest
+
+    rows = read_manifest(data_dir() / "speech" / "librispeech_test_other" / "transcripts.tsv")
+    out = []
+    for path, _ in rows:
+        seconds = sf.info(path).duration
+        if 5.0 <= seconds <= 15.0:
+            out.append((Path(path).read_bytes(), seconds))
+    return out
 
 
 def main() -> None:
-    clients = int(sys.argv[1]) if len(sys.argv) > 1 else 4
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
-    data = CLIP.read_bytes()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(temp_dir=Path(tmp), preload=True, workers=1, queue_size=64)
-        with LiveServer(settings) as server:
-            url = f"{server.url}/transcribe"
-            httpx.post(url, files={"file": ("w.flac", data, "audio/flac")}, timeout=120)
-            before = rss_mb(os.getpid())
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    pool = clips()
+    rows, raw = [], {}
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp)) as server:
+        url = f"{server.url}/transcribe"
+        httpx.post(url, files={"file": ("w.flac", pool[0][0])}, timeout=120)  # load the model
+        for clients in (1, 4, 16):
+            results: list[tuple[float, int, float]] = []
             deadline = time.monotonic() + seconds
-            max_requests = 2000
 
-            def client(_: int) -> list[tuple[float, int]]:
+            def client(index: int, until: float = deadline,
+                       step: int = clients) -> list[tuple[float, int, float]]:
                 out = []
-                with httpx.Client(timeout=120) as c:
-                    while time.monotonic() < deadline and len(out) < max_requests:
+                with httpx.Client(timeout=300) as c:
+                    i = index
+                    while time.monotonic() < until and len(out) < 1000:
+                        data, audio = pool[i % len(pool)]
+                        i += step
                         t0 = time.perf_counter()
-                        r = c.post(url, files={"file": ("jfk.flac", data, "audio/flac")})
-                        out.append((time.perf_counter() - t0, r.status_code))
+                        code = c.post(url, files={"file": ("c.flac", data)}).status_code
+                        out.append((time.perf_counter() - t0, code, audio))
                 return out
 
-            t0 = time.perf_counter()
-            with cf.ThreadPoolExecutor(clients) as pool:
-                results = [x for batch in pool.map(client, range(clients)) for x in batch]
-            wall = time.perf_counter() - t0
-            after = rss_mb(os.getpid())
-            # Overhead: the same 5 s clip through HTTP and through the library, alternating.
-            five = Path(tmp) / "five.flac"
-            import soundfile as sf
+            start = time.perf_counter()
+            with cf.ThreadPoolExecutor(clients) as ex:
+                for batch in ex.map(client, range(clients)):
+                    results += batch
+            wall = time.perf_counter() - start
+            ok = [r for r in results if r[1] == 200]
+            lat = sorted(r[0] for r in ok) or [0.0]
+            codes = collections.Counter(r[1] for r in results)
 
-            audio, sr = sf.read(CLIP)
-            sf.write(five, audio[: 5 * sr], sr)
-            five_bytes = five.read_bytes()
-            opts = TranscribeOptions()
-            http_t, lib_t = [], []
-            with httpx.Client(timeout=120) as c:
-                for _ in range(15):
-                    s = time.perf_counter()
-                    c.post(url, files={"file": ("five.flac", five_bytes, "audio/flac")})
-                    http_t.append(time.perf_counter() - s)
-                    s = time.perf_counter()
-                    transcribe_file(five, opts)
-                    lib_t.append(time.perf_counter() - s)
-    lat = sorted(t for t, _ in results)
-    errors = sum(1 for _, code in results if code != 200)
+            def pct(p: float, xs: list[float] = lat) -> str:
+                return f"{xs[min(len(xs) - 1, int(p * len(xs)))]:.2f} s"
 
-    def pct(p: float) -> float:
-        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))]
-
-    audio_s = 11.0 * (len(results) - errors)
-    h, lib = statistics.median(http_t), statistics.median(lib_t)
-    md = (f"### Service load ({clients} clients, {seconds:g} s, 11 s clip, 1 worker, tiny.en)\n\n"
-          + table(["requests", "errors", "throughput", "audio/s", "p50", "p95", "p99",
-                   "RSS before -> after"], [[
-                       len(results), errors, f"{len(results) / wall:.2f} req/s",
-                       f"{audio_s / wall:.1f}x real time", f"{pct(0.5):.0f} ms",
-                       f"{pct(0.95):.0f} ms", f"{pct(0.99):.0f} ms",
-                       f"{before:.0f} -> {after:.0f} MB"]])
-          + "\n\n" + table(["5 s clip", "median"], [
-              ["POST /transcribe (loopback, multipart)", f"{1000 * h:.0f} ms"],
-              ["library call transcribe_file", f"{1000 * lib:.0f} ms"],
-              ["overhead", f"{100 * (h / lib - 1):.1f}% (target <= 15%)"]])
-          + "\n\n(Server and clients share this process and its 2 cores; RSS is the process's.)")
-    save("service_load", md, {"latencies_s": lat, "errors": errors, "wall_s": wall,
-                              "http_s": http_t, "library_s": lib_t})
+            rows.append([clients, len(results), ", ".join(f"{c}: {n}" for c, n in
+                                                          sorted(codes.items())),
+                         f"{sum(r[2] for r in ok) / wall:.1f}x", pct(0.5), pct(0.95),
+                         pct(0.99), f"{server.rss() / 1e6:.0f} MB"])
+            raw[str(clients)] = {"wall_s": wall, "codes": dict(codes),
+                                 "latencies_s": lat, "audio_s": sum(r[2] for r in ok)}
+            print(rows[-1], flush=True)
+    md = (f"### Service load (default settings, `earful serve` on loopback, {seconds:g} s per "
+          f"row, LibriSpeech clips of 5-15 s, tiny.en)\n\n"
+          + table(["clients", "requests", "status counts", "throughput (audio s / s)", "p50",
+                   "p95", "p99", "server RSS"], rows))
+    save("service_load", md, raw)
 
 
 if __name__ == "__main__":

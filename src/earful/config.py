@@ -59,15 +59,35 @@ class Settings(BaseSettings):
     api_key: str | None = Field(default=None, description="Bearer token; unset = no auth.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     workers: int = Field(default=1, description="Concurrent inference jobs in the service.")
-    queue_size: int = Field(default=8, description="Requests allowed to wait for a worker.")
+    queue_size: int = Field(default=64, description="Most requests waiting for a worker (a hard "
+                                                    "cap; a request is admitted only while its "
+                                                    "estimated wait fits its time budget).")
+    realtime_max_sessions: int = Field(default=8, ge=0,
+                                       description="Most realtime sessions open at once.")
+    realtime_max_session_seconds: float = Field(default=1800.0, gt=0,
+                                                description="Longest realtime session.")
+    realtime_max_buffer_seconds: float = Field(
+        default=60.0, gt=0, description="Most uncommitted audio a realtime session holds (a "
+                                        "longer server-VAD turn is cut there).")
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="On SIGTERM, how long running requests may take to "
+                                        "finish (new ones get 503 meanwhile).")
     asr_models: list[str] = Field(default_factory=lambda: ["tiny.en", "base"],
                                   description="Model names clients may request (never paths).")
+    translation_model: str = Field(default="base", description="The multilingual model that "
+                                                               "`whisper-1` means for "
+                                                               "translations.")
     temp_dir: Path | None = Field(default=None, description="Where uploads are staged.")
     preload: bool = Field(default=True, description="Load the default models at start-up.")
     timeout_base_seconds: float = Field(default=30.0, description="Fixed part of a timeout.")
     timeout_per_audio_second: float = Field(default=2.0,
                                             description="Timeout added per second of audio.")
     tts_voice: str = Field(default="joe", description="Default Piper voice (name or alias).")
+    kokoro_voice: str = Field(
+        default="jm_kumo", description="Default Kokoro voice, or a mix such as "
+                                       "jf_alpha:0.6,jm_kumo:0.4.")
+    kokoro_cpu_threads: int = Field(
+        default=0, ge=0, description="ONNX Runtime threads for Kokoro (0 = every CPU).")
     tts_voices_dir: Path | None = Field(
         default=None, description="Extra Piper voices (NAME.onnx + NAME.onnx.json).")
     voice_store: Path = Field(
@@ -102,7 +122,9 @@ class Settings(BaseSettings):
         """What the speech-synthesis entry points need from these settings."""
         from earful.tts.synth import TtsConfig
 
-        return TtsConfig(default_voice=self.tts_voice, voices_dir=self.tts_voices_dir,
+        return TtsConfig(default_voice=self.tts_voice, kokoro_voice=self.kokoro_voice,
+                         kokoro_threads=self.kokoro_cpu_threads, cache_dir=self.cache_dir,
+                         voices_dir=self.tts_voices_dir,
                          voice_store=self.voice_store, max_text_chars=self.max_text_chars,
                          xtts_model_dir=self.xtts_model_dir, xtts_device=self.xtts_device,
                          xtts_accept_license=self.xtts_accept_license)

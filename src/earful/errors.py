@@ -108,6 +108,12 @@ class QueueFullError(EarfulError):
         super().__init__(message)
 
 
+class ServerStoppingError(QueueFullError):
+    """The server is shutting down and takes no new requests; retry on another instance."""
+
+    kind = "server_stopping"
+
+
 class RequestTimeoutError(EarfulError):
     """Inference took longer than the request's time budget."""
 

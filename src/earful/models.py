@@ -41,6 +41,7 @@ LOADERS: dict[str, str] = {
     "asr.transformers": "earful.asr.hf:load_transformers_pipeline",
     "classify": "earful.classify.inference:load_classifier",
     "tts.piper": "earful.tts.piper_engine:load_piper_voice",
+    "tts.kokoro": "earful.tts.kokoro_engine:load_kokoro",
     "tts.offline": "earful.tts.clone:load_offline_cloner",
     "tts.xtts": "earful.tts.xtts:load_xtts",
     "speaker-encoder": "earful.tts.similarity:load_speaker_encoder",

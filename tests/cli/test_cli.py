@@ -65,8 +65,9 @@ def test_other_ways_in_run(command: list[str], expected: str) -> None:
 
 def test_every_subcommand_is_there() -> None:
     assert set(subcommands()) == {
-        "analyze", "transcribe", "eval-asr", "train", "evaluate", "classify", "download",
-        "serve", "demo", "speak", "clone", "voices", "eval-clone"}
+        "analyze", "transcribe", "eval-asr", "diarize", "eval-diarization", "train",
+        "evaluate", "classify", "download", "serve", "demo", "speak", "clone", "voices",
+        "eval-clone", "listen"}
 
 
 def test_library_field_options_default_to_none_and_name_real_fields() -> None:

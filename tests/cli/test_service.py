@@ -23,10 +23,9 @@ def test_local_url() -> None:
 def test_serve_mounts_the_demo_at_the_local_url(monkeypatch: pytest.MonkeyPatch,
                                                 flags: list[str], demo_url: str | None) -> None:
     pytest.importorskip("uvicorn", reason="serving needs the service extra")
-    import uvicorn
-
     import earful.demo.ui
     import earful.service.app
+    import earful.service.server
     from earful.config import get_settings
 
     calls: dict[str, Any] = {}
@@ -36,12 +35,12 @@ def test_serve_mounts_the_demo_at_the_local_url(monkeypatch: pytest.MonkeyPatch,
         calls["demo"] = (app, api_url)
         return True
 
-    def run(app: object, **kwargs: Any) -> None:
-        calls["run"] = (app, kwargs)
+    def serve(app: object, host: str, port: int, grace_seconds: float) -> None:
+        calls["run"] = (app, {"host": host, "port": port, "grace": grace_seconds})
 
     monkeypatch.setattr(earful.service.app, "create_app", lambda settings: app)
     monkeypatch.setattr(earful.demo.ui, "mount_demo", mount_demo)
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(earful.service.server, "serve", serve)
     assert main(["serve", *flags]) == 0
     settings = get_settings()
     served, bound = calls["run"]
@@ -49,3 +48,4 @@ def test_serve_mounts_the_demo_at_the_local_url(monkeypatch: pytest.MonkeyPatch,
     assert bound["host"] == ("0.0.0.0" if demo_url else settings.host)
     assert bound["port"] == (9123 if demo_url else settings.port)
     assert calls.get("demo") == ((app, demo_url) if demo_url else None)
+    assert bound["grace"] == settings.shutdown_grace_seconds

@@ -64,6 +64,17 @@ def test_speak_without_flags_uses_the_speak_options_defaults() -> None:
     assert fast == SpeakOptions(speed=1.5)
 
 
+def test_speak_with_kokoro_builds_kokoro_options() -> None:
+    from earful.tts.kokoro_engine import KokoroOptions
+
+    args = parse("speak", "Hi.", "-o", "x.wav", "--engine", "kokoro", "--voice", "jm_kumo")
+    assert speak_options(args) == KokoroOptions() and args.voice == "jm_kumo"
+    british = speak_options(parse("speak", "Hi.", "-o", "x.wav", "--engine", "kokoro",
+                                  "--speed", "1.5", "--accent", "en-gb"))
+    assert british == KokoroOptions(speed=1.5, language="en-gb")
+    assert parse("speak", "Hi.", "-o", "x.wav").engine is None
+
+
 def test_clone_flags_over_settings_over_defaults() -> None:
     from earful.tts.clone import CloneOptions
 

@@ -24,6 +24,19 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
     return Settings(**{**base, **overrides})
 
 
+@pytest.fixture(scope="session")
+def minute_of_speech(tmp_path_factory: pytest.TempPathFactory, test_data: Path) -> Path:
+    """66 s of real speech (jfk.wav six times): long enough to still be running when a
+    test interrupts it, or to stream in several segments."""
+    import numpy as np
+    import soundfile as sf
+
+    audio, rate = sf.read(test_data / "jfk.wav", dtype="float32")
+    path = tmp_path_factory.mktemp("long") / "jfk_x6.flac"
+    sf.write(path, np.tile(audio, 6), rate)
+    return path
+
+
 @pytest.fixture(scope="module")
 def staging(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("svc")

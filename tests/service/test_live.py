@@ -78,3 +78,32 @@ def test_classify_with_shipped_model(tmp_path: Path, test_data: Path) -> None:
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["label"] == "yes" and len(body["top_k"]) == 3 and body["windows"] == 1
+
+
+def test_sixteen_concurrent_clients_with_default_admission(tmp_path: Path,
+                                                           test_data: Path) -> None:
+    from earful.config import Settings
+
+    defaults = {k: Settings.model_fields[k].default for k in ("workers", "queue_size")}
+    data = (test_data / "jfk.wav").read_bytes()
+    with LiveServer(make_settings(tmp_path, **defaults)) as server, \
+            cf.ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda _: _post(server.url, data), range(16)))
+    assert [r.status_code for r in results] == [200] * 16
+    assert all("country" in r.json()["text"].lower() for r in results)
+
+
+def test_tiny_budget_overflow_gets_503_with_an_estimate(tmp_path: Path,
+                                                        test_data: Path) -> None:
+    data = (test_data / "jfk.wav").read_bytes()
+    settings = make_settings(tmp_path, workers=1, timeout_base_seconds=2.0,
+                             timeout_per_audio_second=0.1)
+    with LiveServer(settings) as server, cf.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: _post(server.url, data), range(8)))
+        after = _post(server.url, (test_data / "yes.wav").read_bytes())
+    codes = [r.status_code for r in results]
+    assert set(codes) <= {200, 503, 504} and codes.count(503) >= 4
+    busy = next(r for r in results if r.status_code == 503)
+    assert int(busy.headers["retry-after"]) >= 1
+    assert "budget" in busy.json()["error"]["message"]
+    assert after.status_code == 200

@@ -79,7 +79,7 @@ def test_bad_language_or_model_fails_before_the_upload_is_decoded(
     def no_decoding(*args: object, **kwargs: object) -> None:
         pytest.fail("the upload was decoded")
 
-    monkeypatch.setattr(core, "decode", no_decoding)
+    monkeypatch.setattr(core, "probe_audio", no_decoding)
     resp = client.post("/transcribe", files={"file": ("x.wav", b"RIFF", "audio/wav")},
                        data=form)
     assert resp.status_code == 422 and match in resp.json()["error"]["message"]

@@ -106,7 +106,9 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, spec: ModelSpec | No
               *, fmt: str = "txt",
               output_dir: Path | None = None, skip_existing: bool = False,
               on_result: Callable[[Job, Transcript], None] | None = None,
-              progress: bool = True) -> BatchSummary:
+              progress: bool = True,
+              postprocess: Callable[[Job, Transcript], Transcript] | None = None,
+              ) -> BatchSummary:
     """Transcribe every job; a failing file is logged, counted and skipped.
 
     Args:
@@ -119,6 +121,8 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, spec: ModelSpec | No
         skip_existing: Leave files whose output already exists alone.
         on_result: Called with each successful transcript (for printing).
         progress: Show a progress bar on stderr.
+        postprocess: Applied to each transcript before it is written (speaker
+            attribution); its errors count as the file's failure.
     """
     from tqdm import tqdm
 
@@ -139,6 +143,8 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, spec: ModelSpec | No
         t0 = time.perf_counter()
         try:
             result = transcribe_file(job.path, opts, spec)
+            if postprocess is not None:
+                result = postprocess(job, result)
             if dest is not None:
                 write_transcript(result, dest, fmt)
         except EarfulError as e:

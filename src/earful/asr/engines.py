@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,26 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
     if model is None:
         with use_model(spec) as held:
             return transcribe_faster_whisper(audio, opts, spec, held)
+    raw_segments, info, offset, duration = start_decoding(audio, opts, model)
+    segments = [_convert(i, s, offset, duration) for i, s in enumerate(raw_segments)]
+    guard = opts.engine_flag("hallucination_guard")
+    kept = drop_hallucinations(segments) if guard else segments
+    return Transcript(
+        text=" ".join(s.text for s in kept).strip(),
+        language=info.language,
+        language_probability=round(float(info.language_probability), 4),
+        duration=round(duration, 3),
+        segments=kept,
+        model=model_label(spec),
+        engine="faster-whisper",
+        dropped_segments=len(segments) - len(kept),
+    )
+
+
+def start_decoding(audio: np.ndarray, opts: TranscribeOptions,
+                   model: Any) -> tuple[Iterator[Any], Any, float, float]:
+    """Start faster-whisper on 16 kHz audio: its lazy segment iterator (decoding happens as
+    it is consumed), its info (language), the padding offset and the audio's duration."""
     duration = len(audio) / SAMPLE_RATE
     padded, offset = pad_short(audio, SAMPLE_RATE, opts.min_window_seconds)
     kwargs = _decode_kwargs(opts)
@@ -110,19 +131,12 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
         raw_segments, info = pipeline.transcribe(padded, batch_size=opts.batch_size, **kwargs)
     else:
         raw_segments, info = model.transcribe(padded, **kwargs)
-    segments = [_convert(i, s, offset, duration) for i, s in enumerate(raw_segments)]
-    guard = opts.engine_flag("hallucination_guard")
-    kept = drop_hallucinations(segments) if guard else segments
-    return Transcript(
-        text=" ".join(s.text for s in kept).strip(),
-        language=info.language,
-        language_probability=round(float(info.language_probability), 4),
-        duration=round(duration, 3),
-        segments=kept,
-        model=model_label(spec),
-        engine="faster-whisper",
-        dropped_segments=len(segments) - len(kept),
-    )
+    return raw_segments, info, offset, duration
+
+
+def convert_segment(index: int, seg: Any, offset: float, duration: float) -> Segment:
+    """A faster-whisper segment as earful's, times made relative to the unpadded audio."""
+    return _convert(index, seg, offset, duration)
 
 
 def _clamp(t: float, offset: float, duration: float) -> float:

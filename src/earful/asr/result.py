@@ -14,6 +14,8 @@ class Word:
     end: float
     word: str
     probability: float
+    speaker: str | None = None
+    """Who said it, when the transcript was diarized."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Segment:
     no_speech_prob: float = 0.0
     compression_ratio: float = 0.0
     words: list[Word] | None = None
+    speaker: str | None = None
+    """Who said it, when the transcript was diarized (segments are split where the
+    speaker changes)."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,17 @@ class Transcript:
     """Segments removed by the hallucination guard."""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; ``words`` appear only when word timestamps were asked for."""
+        """A JSON-ready dict; ``words`` appear only when word timestamps were asked for,
+        ``speaker`` only when the transcript was diarized."""
         out = asdict(self)
         for seg in out["segments"]:
             if seg["words"] is None:
                 del seg["words"]
+            if seg["speaker"] is None:
+                del seg["speaker"]
+            for word in seg.get("words") or []:
+                if word["speaker"] is None:
+                    del word["speaker"]
         return out
 
     @staticmethod

@@ -46,6 +46,11 @@ def transcribe(audio: np.ndarray, opts: TranscribeOptions | None = None,
     return transcribe_faster_whisper(audio, opts, spec)
 
 
+def shift_segment(seg: Segment, offset: float, index: int) -> Segment:
+    """``seg`` moved ``offset`` seconds later (words too) and renumbered ``index``."""
+    return _shift(seg, offset, index)
+
+
 def _shift(seg: Segment, offset: float, index: int) -> Segment:
     words = None if seg.words is None else [
         Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word, w.probability)

@@ -1,9 +1,9 @@
 """The ``earful`` command line: thin subcommands over library calls.
 
-Each capability has its module here (``audio``, ``asr``, ``classify``, ``service``,
-``tts``) with a ``REGISTRARS`` list of functions that add its subcommands. Handlers import
-their library modules lazily, so ``earful --help`` starts fast and a missing optional extra
-only affects the command that needs it.
+Each capability has its module here (``audio``, ``asr``, ``diarize``, ``classify``,
+``service``, ``tts``) with a ``REGISTRARS`` list of functions that add its subcommands.
+Handlers import their library modules lazily, so ``earful --help`` starts fast and a
+missing optional extra only affects the command that needs it.
 
 Options that set a field of a library dataclass (``TranscribeOptions``, ``TrainConfig``,
 ``SpeakOptions``...) default to ``None``, and only the values the user gave reach the
@@ -145,10 +145,10 @@ def report_failures(failed: Sequence[tuple[str, str]]) -> int:
 
 
 def _registrars() -> list[Registrar]:
-    from earful.cli import asr, audio, classify, service, tts
+    from earful.cli import asr, audio, classify, diarize, live, service, tts
 
-    return [*audio.REGISTRARS, *asr.REGISTRARS, *classify.REGISTRARS, *service.REGISTRARS,
-            *tts.REGISTRARS]
+    return [*audio.REGISTRARS, *asr.REGISTRARS, *diarize.REGISTRARS, *classify.REGISTRARS,
+            *service.REGISTRARS, *live.REGISTRARS, *tts.REGISTRARS]
 
 
 def build_parser() -> argparse.ArgumentParser:

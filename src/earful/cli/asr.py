@@ -98,6 +98,16 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     from earful.asr.writers import render
 
     opts, spec = options_from_args(args)
+    postprocess = None
+    if args.diarize:
+        from earful.cli.diarize import diarize_options, transcript_speakers
+
+        if args.ray:
+            raise SystemExit("--diarize is not supported with --ray")
+        opts = opts.with_(word_timestamps=True)  # segments are split at words
+        postprocess = transcript_speakers(diarize_options(args))
+    elif args.num_speakers is not None:
+        raise SystemExit("--num-speakers needs --diarize")
     if args.ray:
         return _cmd_transcribe_ray(args, opts, spec)
     out_dir = Path(args.output_dir) if args.output_dir else None
@@ -110,7 +120,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     summary = run_batch(expand_inputs(args.paths), opts, spec, fmt=args.format,
                         output_dir=out_dir,
                         skip_existing=args.skip_existing, on_result=show,
-                        progress=show_progress(args))
+                        progress=show_progress(args), postprocess=postprocess)
     logger.info("%s", summary.line())
     return report_failures(summary.failed)
 
@@ -180,6 +190,11 @@ def _add_transcribe(sub: argparse._SubParsersAction) -> None:
                    help="start and end time of every word")
     p.add_argument("--skip-existing", action="store_true",
                    help="leave inputs whose output file already exists (always on with --ray)")
+    p.add_argument("--diarize", action="store_true",
+                   help="label every segment and word with its speaker (splits segments at "
+                        "speaker changes; needs the diarize extra)")
+    p.add_argument("--num-speakers", type=int, default=None,
+                   help="with --diarize: the number of speakers, when known")
     _add_decode_options(p)
     _add_ray_options(p)
     p.set_defaults(handler=_cmd_transcribe)

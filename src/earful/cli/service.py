@@ -9,11 +9,10 @@ logger = logging.getLogger("earful")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from earful.config import get_settings
     from earful.service.address import local_url
     from earful.service.app import create_app
+    from earful.service.server import serve
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
@@ -25,7 +24,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         url = local_url(host, port)
         if mount_demo(app, url, settings.api_key):
             logger.info("demo at %s/ , API docs at %s/docs", url, url)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    serve(app, host, port, settings.shutdown_grace_seconds)
     return 0
 
 

@@ -13,17 +13,25 @@ from earful.cli import field_option, given, show_progress
 if TYPE_CHECKING:
     from earful.config import Settings
     from earful.tts.clone import CloneOptions
+    from earful.tts.kokoro_engine import KokoroOptions
     from earful.tts.piper_engine import SpeakOptions
 
 logger = logging.getLogger("earful")
 
 SPEAK = "earful.tts.piper_engine:SpeakOptions"
+KOKORO = "earful.tts.kokoro_engine:KokoroOptions"
+SPEAK_ENGINES = ("piper", "kokoro")
 CLONE = "earful.tts.clone:CloneOptions"
 CLONE_ENGINES = ("offline", "xtts")
 
 
-def speak_options(args: argparse.Namespace) -> SpeakOptions:
-    """The Piper options the user gave, over :class:`SpeakOptions`' defaults."""
+def speak_options(args: argparse.Namespace) -> SpeakOptions | KokoroOptions:
+    """The options the user gave, over the engine's defaults (:class:`SpeakOptions` for
+    Piper, :class:`KokoroOptions` for Kokoro)."""
+    if getattr(args, "engine", None) == "kokoro":
+        from earful.tts.kokoro_engine import KokoroOptions
+
+        return KokoroOptions(**given(args, "speed", language="accent"))
     from earful.tts.piper_engine import SpeakOptions
 
     return SpeakOptions(**given(args, "speed"))
@@ -62,8 +70,9 @@ def _cmd_speak(args: argparse.Namespace) -> int:
     from earful.config import get_settings
     from earful.tts.synth import speak_text
 
-    _write(speak_text(args.text, get_settings().tts_config(), args.voice, speak_options(args)),
-           args.output)
+    engine = args.engine or "piper"
+    _write(speak_text(args.text, get_settings().tts_config(), args.voice, speak_options(args),
+                      engine=engine), args.output)
     return 0
 
 
@@ -144,11 +153,18 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
 
 
 def _add_speak(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("speak", help="text to speech with a Piper voice")
+    p = sub.add_parser("speak", help="text to speech with a Piper or Kokoro voice")
     p.add_argument("text")
-    p.add_argument("--voice", default=None, help="Piper voice (default: the EARFUL_TTS_VOICE "
-                                                 "setting)")
-    field_option(p, "--speed", type=float, owner=SPEAK, help="speaking rate (2 = twice as fast)")
+    p.add_argument("--engine", choices=SPEAK_ENGINES, default=None,
+                   help="speech engine (default: piper)")
+    p.add_argument("--voice", default=None,
+                   help="Piper voice (default: EARFUL_TTS_VOICE), or Kokoro voice or mix such "
+                        "as jf_alpha:0.6,jm_kumo:0.4 (default: EARFUL_KOKORO_VOICE); "
+                        "`earful voices` lists them")
+    field_option(p, "--speed", type=float, owner={"Piper": SPEAK, "Kokoro": KOKORO},
+                 help="speaking rate (2 = twice as fast)")
+    field_option(p, "--accent", choices=("en-us", "en-gb"), owner=KOKORO, name="language",
+                 help="Kokoro: American or British phonemes")
     p.add_argument("-o", "--output", required=True, help="audio file (format from suffix)")
     p.set_defaults(handler=_cmd_speak)
 

@@ -55,11 +55,16 @@ class EarfulClient:
         return (p.name, p.read_bytes(), "application/octet-stream")
 
     def transcribe(self, path: str | Path, language: str | None = None,
-                   word_timestamps: bool = False) -> dict[str, Any]:
-        """``POST /transcribe``."""
+                   word_timestamps: bool = False, diarize: bool = False,
+                   num_speakers: int | None = None) -> dict[str, Any]:
+        """``POST /transcribe`` (``diarize``: segments carry a ``speaker``)."""
         data = {"word_timestamps": str(word_timestamps).lower()}
         if language:
             data["language"] = language
+        if diarize:
+            data["diarize"] = "true"
+            if num_speakers:
+                data["num_speakers"] = str(num_speakers)
         resp = self.http.post("/transcribe", files={"file": self._file(path)}, data=data)
         result: dict[str, Any] = self._check(resp).json()
         return result

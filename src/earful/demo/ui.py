@@ -54,6 +54,46 @@ def diff_tokens(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | No
     return tokens
 
 
+def _speaker_name(speaker: str | None) -> str | None:
+    """``SPEAKER_1`` -> ``Speaker 1`` (a known speaker's name as is)."""
+    if not speaker:
+        return None
+    head, _, number = speaker.partition("_")
+    return f"Speaker {number}" if head == "SPEAKER" and number.isdigit() else speaker
+
+
+def speaker_tokens(segments: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """A diarized transcript as gr.HighlightedText tokens, one colour per speaker (a
+    space after each segment but the last, unlabelled, so highlights cover words only)."""
+    tokens: list[tuple[str, str | None]] = []
+    for i, seg in enumerate(segments):
+        tokens.append((seg["text"].strip(), _speaker_name(seg.get("speaker"))))
+        if i < len(segments) - 1:
+            tokens.append((" ", None))
+    return tokens
+
+
+def speaker_timeline(segments: list[dict[str, Any]], duration: float) -> Any:
+    """A matplotlib figure: one row per speaker, a bar where each of their segments is."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    speakers = list(dict.fromkeys(_speaker_name(s.get("speaker")) or "?" for s in segments))
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * max(1, len(speakers))))
+    for row, name in enumerate(speakers):
+        spans = [(s["start"], s["end"] - s["start"]) for s in segments
+                 if (_speaker_name(s.get("speaker")) or "?") == name]
+        ax.broken_barh(spans, (row - 0.4, 0.8), color=f"C{row % 10}")
+    ax.set_yticks(range(len(speakers)), speakers)
+    ax.set_xlim(0, max([duration, *[s["end"] for s in segments]]) or 1.0)
+    ax.set_xlabel("seconds")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
 def _samples(audio: bytes) -> tuple[int, Any]:
     """Decoded audio for a Gradio output (it writes its own cached file; we write none)."""
     from earful.audio.io import decode
@@ -75,16 +115,39 @@ class Handlers:
     def transcribe(self, audio: str | None, reference: str, language: str,
                    ) -> tuple[str, list[list[Any]], str, list[tuple[str, str | None]]]:
         """Transcript, segment table, WER line and word diff."""
+        return self._transcribe(audio, reference, language)[1:]
+
+    def transcribe_speakers(self, audio: str | None, reference: str, language: str,
+                            speakers: bool, num_speakers: float | None = None,
+                            ) -> tuple[Any, ...]:
+        """:meth:`transcribe`'s outputs, then (with ``speakers``) the transcript coloured
+        by speaker and a speaker timeline figure."""
+        count = int(num_speakers) if num_speakers else None
+        result, *outputs = self._transcribe(audio, reference, language, speakers, count)
+        if not speakers:
+            return (*outputs, [], None)
+        return (*outputs, speaker_tokens(result["segments"]),
+                speaker_timeline(result["segments"], result.get("duration") or 0.0))
+
+    def _transcribe(self, audio: str | None, reference: str, language: str,
+                    diarize: bool = False, num_speakers: int | None = None,
+                    ) -> tuple[dict[str, Any], str, list[list[Any]], str,
+                               list[tuple[str, str | None]]]:
         if not audio:
             raise _gradio().Error("upload or record some audio first")
         try:
-            result = self.client.transcribe(audio, language or None)
+            if diarize:
+                result = self.client.transcribe(audio, language or None, diarize=True,
+                                                num_speakers=num_speakers)
+            else:
+                result = self.client.transcribe(audio, language or None)
         except ApiError as e:
             raise self._fail(e) from e
-        rows = [[f"{s['start']:.2f}", f"{s['end']:.2f}", s["text"].strip()]
+        rows = [[f"{s['start']:.2f}", f"{s['end']:.2f}",
+                 (f"[{s['speaker']}] " if s.get("speaker") else "") + s["text"].strip()]
                 for s in result["segments"]]
         if not reference.strip():
-            return result["text"], rows, "Add a reference text to see the WER.", []
+            return result, result["text"], rows, "Add a reference text to see the WER.", []
         from earful.asr.evaluate import get_normaliser, score, word_diff
 
         norm = get_normaliser()
@@ -92,7 +155,7 @@ class Handlers:
         line = (f"**WER {100 * scores.wer:.1f}%** · CER {100 * scores.cer:.1f}% · "
                 f"{scores.substitutions} substituted, {scores.deletions} deleted, "
                 f"{scores.insertions} inserted of {scores.reference_words} reference words")
-        return (result["text"], rows, line,
+        return (result, result["text"], rows, line,
                 diff_tokens(word_diff(reference, result["text"], norm)))
 
     def speak(self, text: str, voice: str, speed: float) -> tuple[tuple[int, Any], str]:
@@ -157,6 +220,11 @@ def build_demo(client: EarfulClient) -> Any:
                     t_ref = gr.Textbox(label="Reference text (optional, for WER)", lines=2,
                                        elem_id="reference-text")
                     t_lang = gr.Textbox(label="Language (empty = detect)", value="")
+                    with gr.Row():
+                        t_spk = gr.Checkbox(label="Speakers (who spoke when)", value=False,
+                                            elem_id="speakers")
+                        t_nspk = gr.Number(label="Number of speakers (empty = find)",
+                                           value=None, precision=0, minimum=1, maximum=16)
                     t_btn = gr.Button("Transcribe", variant="primary")
                 with gr.Column():
                     t_text = gr.Textbox(label="Transcript", lines=4, elem_id="transcript")
@@ -166,11 +234,15 @@ def build_demo(client: EarfulClient) -> Any:
                     t_diff = gr.HighlightedText(label="Word diff (reference → heard)",
                                                 color_map=DIFF_COLORS, show_legend=True,
                                                 elem_id="word-diff")
+                    t_who = gr.HighlightedText(label="Transcript by speaker", show_legend=True,
+                                               elem_id="speaker-transcript")
+                    t_plot = gr.Plot(label="Speaker timeline", elem_id="speaker-timeline")
             gr.Examples([[str(EXAMPLES / "jfk.mp3"),
                           "And so my fellow Americans, ask not what your country can do for "
                           "you, ask what you can do for your country."]],
                         inputs=[t_audio, t_ref])
-            t_btn.click(h.transcribe, [t_audio, t_ref, t_lang], [t_text, t_rows, t_wer, t_diff])
+            t_btn.click(h.transcribe_speakers, [t_audio, t_ref, t_lang, t_spk, t_nspk],
+                        [t_text, t_rows, t_wer, t_diff, t_who, t_plot])
         with gr.Tab("Speak", id="speak"):
             with gr.Row():
                 with gr.Column():

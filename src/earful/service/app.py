@@ -16,9 +16,12 @@ from earful.models import manager
 from earful.service import errors
 from earful.service.core import Service
 from earful.service.middleware import ApiKey, BodyLimit, RequestContext
+from earful.service.realtime import router as realtime_router
 from earful.service.routes import router
+from earful.service.routes_diarize import router as diarize_router
 from earful.service.routes_models import router as models_router
 from earful.service.routes_tts import router as tts_router
+from earful.service.uploads import sweep_stale
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.start()
+        # What a killed predecessor left: half-written outputs, staged uploads.
+        svc.outputs.sweep_partials()
+        sweep_stale(settings.temp_dir)
         svc.outputs.prune()
         if settings.preload:
             # Off the event loop, so /health answers while models load.
@@ -52,7 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     app.include_router(models_router)
+    app.include_router(realtime_router)
     app.include_router(tts_router)
+    app.include_router(diarize_router)
     # Middleware added last runs first: context (id, log, metrics) wraps everything.
     app.add_middleware(BodyLimit, max_bytes=svc.max_upload_bytes)
     if settings.api_key:
@@ -60,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["*"])
-    app.add_middleware(RequestContext, metrics=svc.metrics)
+    app.add_middleware(RequestContext, metrics=svc.metrics, service=svc)
     return app
 
 

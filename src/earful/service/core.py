@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,11 +14,10 @@ from typing import Any
 
 from earful.asr.languages import language_code
 from earful.asr.options import ModelSpec, TranscribeOptions
-from earful.asr.result import Transcript
-from earful.audio.constants import SAMPLE_RATE
-from earful.audio.io import decode
+from earful.asr.result import Segment, Transcript
+from earful.audio.probe import probe_audio
 from earful.config import Settings
-from earful.errors import AudioTooLongError, InvalidOptionError, NotFoundError
+from earful.errors import InvalidOptionError, NotFoundError
 from earful.models import manager
 from earful.service.jobs import InferencePool
 from earful.service.metrics import Metrics
@@ -31,6 +32,8 @@ class Checked:
 
     path: Path
     duration: float
+    truncated: bool = False
+    """Its header claimed more audio than it holds (what is there was used)."""
 
 
 class Service:
@@ -39,10 +42,20 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tts = settings.tts_config()
+        self.realtime_sessions = 0
+        """Open realtime sessions (changed only on the event loop)."""
+        self.active_requests = 0
+        """HTTP requests under way (changed only on the event loop)."""
+        self.draining = False
+        """Stopping: new requests get 503 while those under way finish."""
         self.pool = InferencePool(settings.workers, settings.queue_size)
         self.metrics = Metrics(lambda: self.pool.queued, lambda: self.pool.inflight)
         self.outputs = OutputStore(settings.output_dir, settings.output_max_age_hours * 3600,
                                    int(settings.output_max_total_mb * 1_000_000))
+
+    def drain(self) -> None:
+        """Refuse new requests from now on (503); requests under way go on to the end."""
+        self.draining = True
 
     def start(self) -> None:
         """Make sure a live pool exists (an app's lifespan may run more than once) and
@@ -62,34 +75,44 @@ class Service:
         s = self.settings
         return s.timeout_base_seconds + s.timeout_per_audio_second * seconds_of_audio
 
+    def asr_names(self) -> dict[str, str]:
+        """Public name -> configured model for every model clients may ask for (a model
+        configured as a folder is offered by the folder's name, never its path)."""
+        from earful.asr.engines import model_label
+
+        return {model_label(ModelSpec(name=m)): m for m in self.settings.asr_models}
+
     def asr_spec(self, model: str | None = None) -> ModelSpec:
-        """The spec of a model clients may ask for (by name from the allowed list, never a
-        path); default the configured model."""
-        name = model or self.settings.asr_model
-        if name not in self.settings.asr_models:
-            raise InvalidOptionError(f"unknown model '{name[:60]}'; available: "
-                                     f"{', '.join(self.settings.asr_models)}")
-        return self.settings.asr_spec(name)
+        """The spec of a model clients may ask for (by its public name, never a path);
+        default the configured model."""
+        if model is None:
+            return self.settings.asr_spec()
+        names = self.asr_names()
+        if model not in names:
+            raise InvalidOptionError(f"unknown model '{model[:60]}'; available: "
+                                     f"{', '.join(names)}")
+        return self.settings.asr_spec(names[model])
 
     def asr_request(self, model: str | None, language: str | None, word_timestamps: bool,
-                    prompt: str | None = None) -> tuple[TranscribeOptions, ModelSpec]:
+                    prompt: str | None = None,
+                    task: str = "transcribe") -> tuple[TranscribeOptions, ModelSpec]:
         """Options and model for a request, checked together before any upload is read:
         an unknown model or language, or one the model cannot speak, fails here."""
         spec = self.asr_spec(model)
         if prompt is not None and len(prompt) > 1000:
             raise InvalidOptionError("prompt is longer than 1000 characters")
-        opts = TranscribeOptions(language=language_code(language),
+        opts = TranscribeOptions(language=language_code(language), task=task,
                                  word_timestamps=word_timestamps,
                                  initial_prompt=prompt or None)
         opts.check_for(spec)
         return opts, spec
 
-    def check_audio(self, path: Path, name: str) -> Checked:
-        """Decode once to prove the file is audio and within the duration limit."""
-        audio = decode(path, SAMPLE_RATE, name=name)
-        if audio.duration > self.settings.max_audio_seconds:
-            raise AudioTooLongError(audio.duration, self.settings.max_audio_seconds)
-        return Checked(path, audio.duration)
+    def check_audio(self, path: Path, name: str, max_seconds: float | None = None) -> Checked:
+        """Prove the file is audio within the duration limit (default the settings'),
+        decoding it as a stream that stops at the limit: no upload makes the server hold
+        more than a block of audio, whatever its header claims."""
+        probe = probe_audio(path, max_seconds or self.settings.max_audio_seconds, name=name)
+        return Checked(path, probe.duration, probe.truncated)
 
     async def transcribe(self, checked: Checked, opts: TranscribeOptions,
                          spec: ModelSpec) -> tuple[Transcript, float]:
@@ -98,8 +121,43 @@ class Service:
 
         start = time.perf_counter()
         result = await self.pool.run(transcribe_file, checked.path, opts, spec,
-                                     timeout=self.timeout_for(checked.duration))
+                                     timeout=self.timeout_for(checked.duration),
+                                     work=checked.duration)
         return result, time.perf_counter() - start
+
+    def stream_transcript(self, checked: Checked, opts: TranscribeOptions,
+                          spec: ModelSpec) -> AsyncIterator[Segment]:
+        """Admit a transcription now (raising at once if refused) and return its segments
+        as they are decoded. Closing the iterator early (a client gone) stops the decoding
+        at the next segment."""
+        from earful.asr.streaming import stream_file
+
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Segment | None] = asyncio.Queue()
+        stop = threading.Event()
+
+        def job() -> None:
+            try:
+                for seg in stream_file(checked.path, opts, spec, stop):
+                    loop.call_soon_threadsafe(queue.put_nowait, seg)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        waiter = self.pool.start(job, timeout=self.timeout_for(checked.duration),
+                                 work=checked.duration)
+
+        async def segments() -> AsyncIterator[Segment]:
+            task = asyncio.ensure_future(waiter)
+            # Retrieved here so an early-closed stream leaves no "never retrieved" warning.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            try:
+                while (seg := await queue.get()) is not None:
+                    yield seg
+                await task  # a failure in the job surfaces here
+            finally:
+                stop.set()
+
+        return segments()
 
     @property
     def classifier_name(self) -> str:
@@ -119,7 +177,9 @@ class Service:
                 return clf.classify(audio, top_k, encoder_base=self.settings.asr_spec())
 
         start = time.perf_counter()
-        result = await self.pool.run(work, timeout=self.timeout_for(checked.duration))
+        # Scoring windows costs about a tenth of transcribing the same audio.
+        result = await self.pool.run(work, timeout=self.timeout_for(checked.duration),
+                                     work=checked.duration / 10)
         return result, time.perf_counter() - start
 
     def loadable(self) -> dict[str, Callable[[], Any]]:

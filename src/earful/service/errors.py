@@ -9,6 +9,7 @@ HTTP errors by hand.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -61,11 +62,22 @@ def _describe(code: int) -> str:
     return "Error: " + (", ".join(kinds) if kinds else "see error.type")
 
 
+#: An absolute filesystem path (not part of a URL): its folders are the server's business.
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"():,]+/)+([^\s/'\"():,]*)")
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part: a client learns which file,
+    never where the server keeps it (library messages may name a model's folder)."""
+    return _PATH.sub(lambda m: m.group(1) or "<path>", text)
+
+
 def error_response(status: int, kind: str, message: str, request: Request,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    """A JSON error in the service's one shape."""
+    """A JSON error in the service's one shape (paths scrubbed from the message)."""
     request_id = getattr(request.state, "request_id", None)
     hdrs = {"X-Request-ID": request_id} if request_id else {}
+    message = scrub_paths(message)
     return JSONResponse({"error": {"type": kind, "message": message, "request_id": request_id}},
                         status_code=status, headers={**hdrs, **(headers or {})})
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from earful.errors import AuthenticationError, PayloadTooLargeError
+from earful.errors import AuthenticationError, PayloadTooLargeError, ServerStoppingError
 from earful.service.errors import status_for
 
 logger = logging.getLogger("earful.service.access")
@@ -35,12 +35,18 @@ async def send_error(send: Send, scope: Scope, status: int, kind: str, message: 
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestContext:
-    """Give each request an id, log one line when it ends, and record metrics."""
+#: Paths still answered while the server drains (probes and monitoring).
+DRAIN_OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
-    def __init__(self, app: ASGIApp, metrics: Any) -> None:
+
+class RequestContext:
+    """Give each request an id, log one line when it ends, and record metrics; count the
+    requests in progress, and refuse new ones (503) while the service drains."""
+
+    def __init__(self, app: ASGIApp, metrics: Any, service: Any) -> None:
         self.app = app
         self.metrics = metrics
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +58,12 @@ class RequestContext:
         state["request_id"] = rid
         status = 500
         start = time.perf_counter()
+        if self.service.draining and scope["path"] not in DRAIN_OPEN_PATHS:
+            error = ServerStoppingError("the server is shutting down; retry shortly")
+            await send_error(send, scope, status_for(error), error.kind, str(error),
+                             [(b"retry-after", b"5")])
+            return
+        self.service.active_requests += 1
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -64,6 +76,7 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.service.active_requests -= 1
             elapsed = time.perf_counter() - start
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.observe(scope["method"], route, status, elapsed,

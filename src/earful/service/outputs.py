@@ -72,6 +72,17 @@ class OutputStore:
         self.prune()
         return out_id
 
+    def sweep_partials(self) -> int:
+        """Remove every half-written ``.part-`` folder; returns how many. Run at start-up,
+        when no request of this process can be writing one (a crash left them)."""
+        removed = 0
+        for folder in self.root.glob(".part-*") if self.root.is_dir() else []:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        if removed:
+            logger.info("removed %d half-written output folder(s)", removed)
+        return removed
+
     def get(self, out_id: str) -> SavedOutput:
         """A saved output by id (anything not shaped like an id is simply not found)."""
         folder = self.root / out_id if ID_PATTERN.match(out_id) else None

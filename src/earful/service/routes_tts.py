@@ -35,8 +35,11 @@ class SynthesizeIn(BaseModel):
     """The body of ``POST /synthesize``."""
 
     text: str = Field(description="What to say.")
-    voice: str | None = Field(default=None, description="A Piper voice (GET /voices); "
-                                                        "default: the configured one.")
+    voice: str | None = Field(default=None, description="A voice of the engine (GET /voices); "
+                                                        "Kokoro also takes a mix such as "
+                                                        "jf_alpha:0.6,jm_kumo:0.4; default: "
+                                                        "the configured one.")
+    engine: Literal["piper", "kokoro"] = Field(default="piper", description="Speech engine.")
     format: Format = Field(default="wav", description="Audio format of the response.")
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="Speaking rate.")
 
@@ -44,11 +47,14 @@ class SynthesizeIn(BaseModel):
 class SpeechIn(BaseModel):
     """The body of ``POST /v1/audio/speech`` (OpenAI's shape)."""
 
-    model: str = Field(description="tts-1, tts-1-hd or piper: the Piper engine; a clone "
+    model: str = Field(description="tts-1 or piper: the Piper engine; tts-1-hd or kokoro: "
+                                   "Kokoro (a Piper or Kokoro voice in `voice` picks its own "
+                                   "engine under tts-1, tts-1-hd and gpt-4o-mini-tts); a clone "
                                    f"engine ({', '.join(CLONE_ENGINES)}) speaks in the "
                                    "saved voice named in `voice`.")
     input: str = Field(description="What to say.")
-    voice: str = Field(description="An OpenAI voice name, a Piper voice or a saved voice id.")
+    voice: str = Field(description="An OpenAI voice name (the engine's default voice), a "
+                                   "Piper or Kokoro voice, a Kokoro mix, or a saved voice id.")
     response_format: str = Field(default="mp3", description=", ".join(SPEECH_FORMATS))
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
 
@@ -81,12 +87,20 @@ async def _respond(svc: Service, request: Request, work: Any, fmt: str, seconds_
         return speech, audio, svc.outputs.save(audio, fmt, meta), similarity
 
     speech, audio, out_id, similarity = await svc.pool.run(
-        job, timeout=svc.timeout_for(seconds_hint))
+        job, timeout=svc.timeout_for(seconds_hint), work=seconds_hint)
     headers = {"X-Output-ID": out_id, "X-Audio-Duration": f"{speech.duration:.3f}",
                "X-Engine": speech.engine, "X-Voice": speech.voice}
     if similarity is not None:
         headers["X-Speaker-Similarity"] = f"{similarity:.4f}"
     return Response(audio, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+def _speak_options(engine: str, speed: float) -> Any:
+    """The engine's options (validated before any work is queued)."""
+    from earful.tts.kokoro_engine import KokoroOptions
+    from earful.tts.piper_engine import SpeakOptions
+
+    return KokoroOptions(speed=speed) if engine == "kokoro" else SpeakOptions(speed=speed)
 
 
 def _speech_seconds(text: str) -> float:
@@ -96,14 +110,14 @@ def _speech_seconds(text: str) -> float:
 @router.post("/synthesize", responses={**ERRORS, **AUDIO}, response_class=Response,
              tags=["tts"])
 async def synthesize(request: Request, body: SynthesizeIn) -> Response:
-    """Speak text with a Piper voice."""
-    from earful.tts.piper_engine import SpeakOptions
+    """Speak text with a Piper or Kokoro voice."""
     from earful.tts.synth import speak_text
 
     svc = service(request)
-    opts = SpeakOptions(speed=body.speed)
+    opts = _speak_options(body.engine, body.speed)
     return await _respond(svc, request,
-                          lambda: speak_text(body.text, svc.tts, body.voice, opts),
+                          lambda: speak_text(body.text, svc.tts, body.voice, opts,
+                                             engine=body.engine),
                           body.format, _speech_seconds(body.text))
 
 
@@ -177,7 +191,7 @@ async def add_voice(
 
 @router.get("/voices", tags=["tts"])
 async def get_voices(request: Request) -> dict[str, Any]:
-    """Piper voices and saved cloning voices."""
+    """Piper voices, Kokoro voices and saved cloning voices."""
     from earful.tts.synth import list_voices
 
     return list_voices(service(request).tts)
@@ -199,8 +213,7 @@ async def delete_voice(request: Request, voice_id: str) -> dict[str, Any]:
 async def openai_speech(request: Request, body: SpeechIn) -> Response:
     """OpenAI-compatible speech (the official client's ``audio.speech.create`` works)."""
     from earful.tts.clone import CloneOptions
-    from earful.tts.piper_engine import SpeakOptions
-    from earful.tts.synth import clone, speak_text
+    from earful.tts.synth import clone, engine_for_voice, speak_text
 
     svc = service(request)
     fmt = body.response_format
@@ -212,15 +225,18 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
 
         def work() -> Speech:
             return clone(body.input, svc.tts, opts, voice_id=body.voice)
-    elif body.model in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper"):
+    elif body.model in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper", "kokoro"):
         voice = None if body.voice in OPENAI_VOICES else body.voice
-        speak_opts = SpeakOptions(speed=body.speed)
+        engine = {"piper": "piper", "kokoro": "kokoro"}.get(body.model) or (
+            engine_for_voice(voice, svc.tts)
+            or ("kokoro" if body.model == "tts-1-hd" else "piper"))
+        speak_opts = _speak_options(engine, body.speed)
 
         def work() -> Speech:
-            return speak_text(body.input, svc.tts, voice, speak_opts)
+            return speak_text(body.input, svc.tts, voice, speak_opts, engine=engine)
     else:
-        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper or a clone engine: "
-                                 f"{', '.join(CLONE_ENGINES)}")
+        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper, kokoro or a clone "
+                                 f"engine: {', '.join(CLONE_ENGINES)}")
     return await _respond(svc, request, work, fmt, _speech_seconds(body.input))
 
 

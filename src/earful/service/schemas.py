@@ -12,6 +12,7 @@ class WordOut(BaseModel):
     end: float
     word: str
     probability: float
+    speaker: str | None = Field(default=None, description="Who said it (diarized requests).")
 
 
 class SegmentOut(BaseModel):
@@ -25,6 +26,7 @@ class SegmentOut(BaseModel):
     no_speech_prob: float
     compression_ratio: float
     words: list[WordOut] | None = None
+    speaker: str | None = Field(default=None, description="Who said it (diarized requests).")
 
 
 class TranscriptionOut(BaseModel):
@@ -38,6 +40,8 @@ class TranscriptionOut(BaseModel):
     model: str
     engine: str
     dropped_segments: int = Field(description="Segments removed by the hallucination guard.")
+    truncated: bool = Field(description="The file's header claimed more audio than it holds; "
+                                        "what is there was transcribed.")
     processing_seconds: float
     request_id: str
 
@@ -59,6 +63,7 @@ class ClassificationOut(BaseModel):
                                      "sliding windows were scored.")
     duration: float
     model: str
+    truncated: bool = Field(description="The file's header claimed more audio than it holds.")
     processing_seconds: float
     request_id: str
 

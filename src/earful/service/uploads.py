@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +24,12 @@ EXTRA_TYPES = frozenset({"video/webm", "video/mp4", "video/ogg", "application/oc
 #: earful's audio extensions plus the other names OpenAI's transcription route accepts.
 KNOWN_SUFFIXES = AUDIO_EXTENSIONS | {".oga", ".mpga", ".mpeg"}
 CHUNK = 1 << 20
+#: Request folders are named with the serving process's id, so a restarted server can tell
+#: its dead predecessor's leftovers from a live neighbour's.
+PREFIX = "earful-req-"
+_OWNER = re.compile(rf"^{PREFIX}(\d+)-")
+
+logger = logging.getLogger(__name__)
 
 
 def check_content_type(upload: UploadFile) -> None:
@@ -36,11 +45,36 @@ def request_dir(root: Path | None) -> Iterator[Path]:
     """A private folder for one request's files, removed on every exit path."""
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="earful-req-", dir=root))
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_stale(root: Path | None) -> int:
+    """Remove request folders left by server processes that no longer run (a ``kill -9``
+    mid-request); returns how many. Run at start-up."""
+    base = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed = 0
+    for folder in base.glob(f"{PREFIX}*") if base.is_dir() else []:
+        owner = _OWNER.match(folder.name)
+        if owner and folder.is_dir() and not _alive(int(owner.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("removed %d staged upload folder(s) left by a stopped server", removed)
+    return removed
 
 
 async def stage_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Path:

@@ -19,7 +19,7 @@ import numpy as np
 
 from earful.errors import DependencyMissingError, InvalidOptionError, NotFoundError
 from earful.tts.result import Speech
-from earful.tts.text import clean_text
+from earful.tts.text import clean_text, speakable_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,8 @@ def speak(
 
     Args:
         voice: A voice from :func:`load_piper_voice`.
-        text: What to say; cleaned with :func:`earful.tts.text.clean_text`.
+        text: What to say; cleaned with :func:`earful.tts.text.clean_text`, split into
+            sentences and read in spoken form (:func:`earful.tts.text.speakable_sentences`).
         opts: Rate, variation, pauses.
         name: The voice's name, recorded in the result.
 
@@ -197,10 +198,13 @@ def speak(
     gap = np.zeros(int(opts.sentence_silence * rate), dtype=np.float32)
     start = time.perf_counter()
     parts: list[np.ndarray] = []
-    for chunk in voice.synthesize(text, config):
-        if parts:
-            parts.append(gap)
-        parts.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
+    # Our sentences, not espeak's: espeak ends one at every "Dr." or "p.m.", and each end is
+    # a pause.
+    for sentence in speakable_sentences(text, voice.config.espeak_voice or "en"):
+        for chunk in voice.synthesize(sentence, config):
+            if parts:
+                parts.append(gap)
+            parts.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
     samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     if samples.size == 0:
         raise InvalidOptionError("the text produced no speech (nothing pronounceable)")

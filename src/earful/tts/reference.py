@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -12,7 +13,12 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from earful.audio.io import AudioSource, decode
-from earful.errors import AudioDecodeError, ReferenceAudioError, UnsupportedFormatError
+from earful.errors import (
+    AudioDecodeError,
+    AudioTooLongError,
+    ReferenceAudioError,
+    UnsupportedFormatError,
+)
 
 #: Shortest and longest accepted reference, in seconds.
 MIN_SECONDS = 3.0
@@ -68,12 +74,23 @@ def check_reference(samples: np.ndarray, sample_rate: int) -> Reference:
 def load_reference(source: AudioSource, *, name: str | None = None) -> Reference:
     """Decode and check a reference recording (any format earful decodes).
 
+    A file is first probed as a stream that stops just past :data:`MAX_SECONDS`, so an
+    upload claiming hours is refused without being decoded in full.
+
     Raises:
         UnsupportedFormatError: Not a recognised audio format.
         ReferenceAudioError: Undecodable, or outside the accepted length.
     """
+    from earful.audio.probe import probe_audio
+
     try:
+        if isinstance(source, str | os.PathLike):
+            # A little over the limit, so a 33 s reference is still measured and named.
+            probe_audio(source, MAX_SECONDS * 1.5, name=name)
         audio = decode(source, RATE, name=name)
+    except AudioTooLongError as e:
+        raise ReferenceAudioError(f"the reference is over {e.duration:.1f} s long; it must be "
+                                  f"at most {MAX_SECONDS:g} s") from e
     except UnsupportedFormatError:
         raise
     except AudioDecodeError as e:

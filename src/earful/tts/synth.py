@@ -1,4 +1,4 @@
-"""The entry points the CLI and the service share: speak, clone, list voices.
+"""The entry points the CLI and the service share: speak (Piper or Kokoro), clone, list voices.
 
 They take a :class:`TtsConfig` (built from the settings at the edges by
 ``Settings.tts_config()``), never the settings themselves. Models come from the one model
@@ -16,11 +16,22 @@ from typing import Any
 from earful.errors import InvalidOptionError
 from earful.models import manager
 from earful.tts.clone import CloneOptions, OfflineCloner
-from earful.tts.piper_engine import SpeakOptions, piper_voices, resolve_voice, speak
+from earful.tts.kokoro_engine import MODEL_LABEL as KOKORO_LABEL
+from earful.tts.kokoro_engine import (
+    KokoroOptions,
+    is_kokoro_voice,
+    kokoro_voices,
+    parse_voice,
+    speak_kokoro,
+)
+from earful.tts.piper_engine import ALIASES, SpeakOptions, piper_voices, resolve_voice, speak
 from earful.tts.reference import Reference
 from earful.tts.result import Speech
 from earful.tts.store import VoiceStore
 from earful.tts.text import clean_text
+
+#: Engines that speak plain text.
+ENGINES = ("piper", "kokoro")
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,14 @@ class TtsConfig:
 
     default_voice: str = "joe"
     """Piper voice used when a request names none (name or alias)."""
+    kokoro_voice: str = "jm_kumo"
+    """Kokoro voice or mix (``jf_alpha:0.6,jm_kumo:0.4``) used when a request names none
+    (``jm_kumo``: the clearest and best-rated in ``benchmarks/tts_kokoro.py``)."""
+    kokoro_threads: int = 0
+    """ONNX Runtime threads for Kokoro (0: every CPU)."""
+    cache_dir: Path | None = None
+    """Where models joined from their packages (Kokoro) are kept; ``None``:
+    ``~/.cache/earful``."""
     voices_dir: Path | None = None
     """Extra Piper voices (``NAME.onnx`` + ``NAME.onnx.json``)."""
     voice_store: Path = Path("voices")
@@ -47,20 +66,67 @@ class TtsConfig:
             raise InvalidOptionError("max_text_chars must be >= 1")
         if self.xtts_device not in ("cpu", "cuda"):
             raise InvalidOptionError("xtts_device must be cpu or cuda")
+        if self.kokoro_threads < 0:
+            raise InvalidOptionError("kokoro_threads must be >= 0")
 
 
 def _voices_dir(config: TtsConfig) -> str | None:
     return str(config.voices_dir) if config.voices_dir else None
 
 
+def use_kokoro(config: TtsConfig) -> contextlib.AbstractContextManager[Any]:
+    """Hold the Kokoro model (one for every voice and mix) for a ``with`` block."""
+    return manager.use("tts.kokoro", label=KOKORO_LABEL,
+                       cache_dir=str(config.cache_dir) if config.cache_dir else None,
+                       threads=config.kokoro_threads)
+
+
 def speak_text(text: str, config: TtsConfig, voice: str | None = None,
-               opts: SpeakOptions | None = None) -> Speech:
-    """Speak with a Piper voice (name or alias; default ``config.default_voice``)."""
+               opts: SpeakOptions | KokoroOptions | None = None, *,
+               engine: str = "piper") -> Speech:
+    """Speak plain text.
+
+    Args:
+        text: What to say (cleaned, then split and read in spoken form by the engine).
+        config: Voices, limits, cache folder, threads.
+        voice: Piper: a voice name or alias (default ``config.default_voice``). Kokoro: a
+            voice or a mix such as ``jf_alpha:0.6,jm_kumo:0.4`` (default
+            ``config.kokoro_voice``).
+        opts: :class:`SpeakOptions` for Piper, :class:`KokoroOptions` for Kokoro.
+        engine: ``piper`` or ``kokoro``.
+
+    Raises:
+        InvalidOptionError: Unknown engine, options of the other engine, a bad Kokoro voice.
+        NotFoundError: Unknown Piper voice.
+    """
+    if engine not in ENGINES:
+        raise InvalidOptionError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     text = clean_text(text, config.max_text_chars)
+    if engine == "kokoro":
+        if opts is not None and not isinstance(opts, KokoroOptions):
+            raise InvalidOptionError(f"Kokoro takes KokoroOptions, not {type(opts).__name__}")
+        spec = voice or config.kokoro_voice
+        parse_voice(spec)  # a bad name or weight is refused before the model loads
+        with use_kokoro(config) as model:
+            return speak_kokoro(model, text, spec, opts)
+    if opts is not None and not isinstance(opts, SpeakOptions):
+        raise InvalidOptionError(f"Piper takes SpeakOptions, not {type(opts).__name__}")
     info = resolve_voice(voice or config.default_voice, config.voices_dir)
     with manager.use("tts.piper", label=info.name, name=info.name,
                      voices_dir=_voices_dir(config)) as model:
         return speak(model, text, opts, name=info.name)
+
+
+def engine_for_voice(voice: str | None, config: TtsConfig) -> str | None:
+    """The engine a voice name belongs to: ``kokoro`` for a Kokoro voice or mix, ``piper``
+    for a Piper voice or alias, ``None`` for no or an unknown name."""
+    if not voice:
+        return None
+    if is_kokoro_voice(voice):
+        return "kokoro"
+    if ALIASES.get(voice, voice) in piper_voices(config.voices_dir):
+        return "piper"
+    return None
 
 
 def use_offline_cloner(config: TtsConfig,
@@ -117,8 +183,9 @@ def save_voice(name: str, reference: Reference, config: TtsConfig) -> dict[str, 
 
 
 def list_voices(config: TtsConfig) -> dict[str, list[dict[str, Any]]]:
-    """Piper voices and saved cloning voices."""
+    """Piper voices, Kokoro voices and saved cloning voices."""
     return {"piper": [v.to_dict() for v in piper_voices(config.voices_dir).values()],
+            "kokoro": [v.to_dict() for v in kokoro_voices().values()],
             "saved": [v.to_dict() for v in VoiceStore(config.voice_store).list()]}
 
 

@@ -24,7 +24,7 @@ from earful.audio.transforms import resample
 from earful.errors import DependencyMissingError, InvalidOptionError, ModelNotAvailableError
 from earful.tts.reference import Reference, ReferenceCache
 from earful.tts.result import Speech
-from earful.tts.text import clean_text, split_sentences
+from earful.tts.text import clean_text, speakable_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class XttsEngine:
         gap = np.zeros(int(GAP_SECONDS * OUTPUT_RATE), dtype=np.float32)
         parts: list[np.ndarray] = []
         start = time.perf_counter()
-        for sentence in split_sentences(text, CHAR_LIMITS[lang]):
+        for sentence in speakable_sentences(text, lang, CHAR_LIMITS[lang]):
             with torch.inference_mode():
                 out = self.model.inference(sentence, lang, gpt, speaker, speed=speed,
                                            enable_text_splitting=False)

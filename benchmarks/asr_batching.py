@@ -1,0 +1,141 @@
+"""Batching across requests: throughput and WER, one at a time against the request batcher.
+
+Run: EARFUL_DATA=../shared/data .venv/bin/python benchmarks/asr_batching.py [--repeats 2]
+
+On the LibriSpeech test-other subset (30 utterances, 222 s), for each CTranslate2 thread
+setting: (a) ``transcribe()`` on every utterance in turn, and (b) a ``RequestBatcher`` fed
+by N client threads (N = 1, 4, 16), each submitting its next utterance as soon as the
+previous one returns, as N concurrent service clients would; clips of 5 s or less are either
+batched with the others or sent through ``transcribe()`` (``short_clips``). Throughput is
+audio seconds per wall second over ``repeats`` passes of the corpus, best of ``rounds``
+interleaved rounds; WER is the corpus WER of the first pass with the English normaliser.
+The ratio that matters is measured within one run (the machine is shared, so absolute
+figures drift between runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from _common import data_dir, save, table
+from earful.asr.batcher import RequestBatcher
+from earful.asr.engines import get_model
+from earful.asr.evaluate import get_normaliser, read_manifest, score
+from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.asr.result import Transcript
+from earful.asr.transcribe import transcribe
+from earful.audio.io import load_audio
+
+OPTS = TranscribeOptions(language="en")
+SEQUENTIAL = "one at a time (transcribe)"
+#: (max_batch, concurrent clients, short_clips) run against the batcher.
+CONFIGS = ((8, 1, "batched"), (8, 4, "batched"), (8, 16, "batched"), (16, 16, "batched"),
+           (16, 16, "direct"))
+
+
+def run_clients(work: list[np.ndarray], clients: int,
+                call: Callable[[np.ndarray], Transcript]) -> tuple[list[str], float]:
+    """Transcribe ``work`` with ``clients`` threads taking the next item when free."""
+    texts = [""] * len(work)
+    lock = threading.Lock()
+    next_index = iter(range(len(work)))
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            texts[i] = call(work[i]).text
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for f in [pool.submit(client) for _ in range(clients)]:
+            f.result()
+    return texts, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="passes over the corpus in one run")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved rounds of all settings; each keeps its best")
+    parser.add_argument("--threads", type=int, nargs="+", default=[0, 2],
+                        help="ModelSpec.cpu_threads settings to try (0 = CTranslate2's)")
+    args = parser.parse_args()
+    rows_in = read_manifest(data_dir() / "speech" / "librispeech_test_other" / "transcripts.tsv")
+    audios = [load_audio(path) for path, _ in rows_in]
+    refs = [text for _, text in rows_in]
+    norm = get_normaliser("english")
+    n = len(audios)
+    work = audios * args.repeats
+    seconds = sum(len(a) for a in work) / 16000
+
+    rows: list[list[object]] = []
+    runs: list[dict[str, object]] = []
+    raw: dict[str, object] = {"utterances": n, "repeats": args.repeats, "runs": runs,
+                              "audio_seconds_per_pass": round(seconds / args.repeats, 1)}
+    summary: list[str] = []
+
+    def record(threads: int, how: str, texts: list[str], wall: float,
+               extra: dict[str, object]) -> float:
+        wer = score(refs, texts[:n], norm).wer
+        speed = seconds / wall
+        rows.append([threads or "default", how, f"{100 * wer:.2f}%", f"{speed:.2f}",
+                     f"{wall:.1f}", extra.get("batches", "-"), extra.get("largest_batch", "-")])
+        runs.append({"cpu_threads": threads, "how": how, "wer": wer,
+                     "audio_s_per_wall_s": round(speed, 3), "wall_s": round(wall, 2), **extra})
+        print(rows[-1], flush=True)
+        return speed
+
+    for threads in args.threads:
+        spec = ModelSpec(cpu_threads=threads)
+        get_model(spec)
+        transcribe(audios[0], OPTS, spec)  # load and warm up
+        best: dict[str, tuple[float, float]] = {}  # label -> (best speed, WER)
+        # Rounds interleave every setting, and each keeps its best round: the machine is
+        # shared and its load drifts, which a single pass per setting would mistake for a
+        # difference between settings.
+        for _ in range(args.rounds):
+            texts, wall = run_clients(work, 1, lambda a, s=spec: transcribe(a, OPTS, s))
+            speed = record(threads, SEQUENTIAL, texts, wall, {})
+            best[SEQUENTIAL] = max(best.get(SEQUENTIAL, (0.0, 0.0)),
+                                   (speed, score(refs, texts[:n], norm).wer))
+            for max_batch, clients, short in CONFIGS:
+                with RequestBatcher(spec, max_batch=max_batch, short_clips=short) as batcher:
+                    texts, wall = run_clients(work, clients, batcher.transcribe)
+                    stats = batcher.stats
+                label = f"batcher: max_batch={max_batch}, {clients} clients, short clips {short}"
+                speed = record(threads, label, texts, wall, dict(stats.__dict__))
+                best[label] = max(best.get(label, (0.0, 0.0)),
+                                  (speed, score(refs, texts[:n], norm).wer))
+        base_speed, base_wer = best[SEQUENTIAL]
+        for label, (speed, wer) in best.items():
+            if label != SEQUENTIAL:
+                summary.append(f"cpu_threads={threads or 'default'}, {label}: "
+                               f"{speed / base_speed:.2f}x the one-at-a-time throughput "
+                               f"(best of {args.rounds} rounds each), WER "
+                               f"{100 * (wer - base_wer):+.2f} points")
+
+    md = ("### Batching across requests (tiny.en int8, beam 5, VAD on, LibriSpeech "
+          f"test-other subset: {n} utterances x {args.repeats} passes, {args.rounds} "
+          "interleaved rounds)\n\n"
+          + table(["cpu_threads", "how", "WER", "audio s / wall s", "wall s", "batches",
+                   "largest batch"], rows)
+          + "\n\n" + "\n".join(f"- {line}" for line in summary)
+          + "\n\nThe machine (2 CPU cores) was shared with other workloads while this ran, so "
+          "absolute speeds are noisy; compare ratios within one run.")
+    raw["summary"] = summary
+    raw["rounds"] = args.rounds
+    save("asr_batching", md, raw)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Soak: 8 clients on loopback for a bounded time, mixing every kind of request, against a
+real `earful serve` process with default settings.
+
+Run: .venv/bin/python benchmarks/service_soak.py [seconds=600] [clients=8]
+Reports requests and errors by kind, p50/p95 per route, the server's RSS at start, middle
+and end, and the staged uploads and half-written outputs left. Targets: RSS growth < 10%
+over the run, 0 temp files left, 0 server errors (5xx other than 503 admission refusals).
+Traffic goes only to 127.0.0.1; each client stops at the deadline or after 5000 requests.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from _common import save, table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.service.server_process import ServerProcess  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+TEXTS = ["Hello there.", "The quick brown fox jumps over the lazy dog.",
+         "Dr. Smith met Mr. Jones at five."]
+
+
+def requests_for(voice_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, route, httpx keyword arguments) for every kind of traffic, good and bad."""
+    jfk, yes = (DATA / "jfk.flac").read_bytes(), (DATA / "yes.wav").read_bytes()
+    return [
+        ("transcribe", "/transcribe", {"files": {"file": ("jfk.flac", jfk, "audio/flac")}}),
+        ("transcribe", "/v1/audio/transcriptions",
+         {"files": {"file": ("yes.wav", yes, "audio/wav")}, "data": {"model": "whisper-1"}}),
+        ("classify", "/classify", {"files": {"file": ("yes.wav", yes, "audio/wav")}}),
+        ("synthesize", "/synthesize", {"json": {"text": random.choice(TEXTS)}}),
+        ("clone", "/clone-voice", {"data": {"text": random.choice(TEXTS)},
+                                   "files": {"reference": ("jfk.flac", jfk, "audio/flac")}}),
+        ("saved voice", "/v1/audio/speech",
+         {"json": {"model": "offline", "input": random.choice(TEXTS), "voice": voice_id,
+                   "response_format": "wav"}}),
+        ("bad input", "/transcribe", {"files": {"file": ("x.wav", b"RIFFjunk", "audio/wav")}}),
+        ("bad input", "/transcribe", {"files": {"file": ("x.wav", yes, "audio/wav")},
+                                      "data": {"language": "xx"}}),
+        ("bad input", "/clone-voice", {"data": {"text": "Hi."},
+                                       "files": {"reference": ("y.wav", yes, "audio/wav")}}),
+    ]
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 600.0
+    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    results: list[tuple[str, str, int, float]] = []
+    lock = threading.Lock()
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp)) as server:
+        url = server.url
+        with (DATA / "jfk.flac").open("rb") as fh:
+            voice = httpx.post(f"{url}/voices", data={"name": "jfk"},
+                               files={"reference": ("jfk.flac", fh)}, timeout=120).json()["id"]
+        for _, route, kwargs in requests_for(voice):  # warm every model once
+            httpx.post(f"{url}{route}", timeout=300, **kwargs)
+        rss = {"start": server.rss() / 1e6}
+        start = time.monotonic()
+        deadline = start + seconds
+
+        def client(seed: int) -> None:
+            rng = random.Random(seed)
+            with httpx.Client(timeout=300) as c:
+                for _ in range(5000):
+                    if time.monotonic() >= deadline:
+                        return
+                    kind, route, kwargs = rng.choice(requests_for(voice))
+                    t0 = time.perf_counter()
+                    code = c.post(f"{url}{route}", **kwargs).status_code
+                    with lock:
+                        results.append((kind, route, code, time.perf_counter() - t0))
+
+        def sample_middle() -> None:
+            time.sleep(seconds / 2)
+            rss["middle"] = server.rss() / 1e6
+
+        threading.Thread(target=sample_middle, daemon=True).start()
+        with cf.ThreadPoolExecutor(clients) as pool:
+            list(pool.map(client, range(clients)))
+        wall = time.monotonic() - start
+        rss["end"] = server.rss() / 1e6
+        staged = list((Path(tmp) / "staging").glob("earful-req-*"))
+        partial = list((Path(tmp) / "outputs").glob(".part-*"))
+    by_route: dict[str, list[float]] = collections.defaultdict(list)
+    codes: collections.Counter[tuple[str, int]] = collections.Counter()
+    for kind, route, code, secs in results:
+        by_route[f"{kind} {route}"].append(secs)
+        codes[(kind, code)] += 1
+
+    def pct(xs: list[float], p: float) -> str:
+        xs = sorted(xs)
+        return f"{1000 * xs[min(len(xs) - 1, int(p * len(xs)))]:.0f} ms"
+
+    server_errors = sum(n for (_, code), n in codes.items() if code >= 500 and code != 503)
+    rows = [[name, len(xs), pct(xs, 0.5), pct(xs, 0.95)] for name, xs in sorted(by_route.items())]
+    code_rows = [[kind, code, n] for (kind, code), n in sorted(codes.items())]
+    growth = 100 * (rss["end"] / rss["start"] - 1)
+    md = (f"### Soak: {clients} clients, {wall:.0f} s, default settings\n\n"
+          f"{len(results)} requests; server errors (5xx but 503): {server_errors}; server RSS "
+          f"{rss['start']:.0f} -> {rss.get('middle', 0):.0f} -> {rss['end']:.0f} MB "
+          f"({growth:+.1f}%); staged uploads left: {len(staged)}; half-written outputs "
+          f"left: {len(partial)}\n\n"
+          + table(["request", "count", "p50", "p95"], rows) + "\n\n"
+          + table(["kind", "status", "count"], code_rows))
+    save("service_soak", md, {"seconds": wall, "clients": clients, "rss_mb": rss,
+                              "server_errors": server_errors, "staged_left": len(staged),
+                              "partial_outputs_left": len(partial),
+                              "codes": {f"{k} {c}": n for (k, c), n in codes.items()}})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""Batching across requests: concurrent transcriptions share batched decoding.
+
+One request at a time, the decoder runs one window per ``generate`` call and most of a
+CPU's arithmetic goes to overheads that do not grow with the batch. A
+:class:`RequestBatcher` collects the requests that arrive within a few milliseconds of each
+other, cuts each into speech windows (:mod:`earful.asr.windows`), and decodes windows of
+several requests in one encoder pass and one CTranslate2 ``generate`` call, so throughput
+rises with load instead of staying flat. Each request then gets its own
+:class:`~earful.asr.result.Transcript`, shaped as :func:`~earful.asr.transcribe.transcribe`
+shapes it.
+
+Usage::
+
+    with RequestBatcher(ModelSpec()) as batcher:
+        future = batcher.submit(audio, TranscribeOptions(language="en"))
+        print(future.result().text)
+
+A request the batched path cannot honour (word timestamps; no VAD on audio longer than one
+window) goes through the ordinary :func:`~earful.asr.transcribe.transcribe` on a side
+thread rather than being decoded differently from what it asked for.
+
+What differs from ``transcribe()``: clips longer than ``single_segment_seconds`` are decoded
+without timestamp tokens, one segment per window of up to 30 s of speech (as
+``transcribe(batch_size > 1)`` does), so segments are coarser; the text is as good (same
+corpus WER on the LibriSpeech test-other subset, ``benchmarks/asr_batching.py``). Windows of
+one request are decoded independently, so a window after the first is not conditioned on
+the text before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.asr.result import Transcript
+from earful.asr.windows import Request, Window, assemble, decode_batch, prepare, unbatchable
+from earful.audio.constants import SAMPLE_RATE
+from earful.errors import InvalidOptionError
+
+logger = logging.getLogger(__name__)
+
+SHORT_CLIPS = ("batched", "direct")
+
+
+@dataclass(frozen=True)
+class BatcherOptions:
+    """How a :class:`RequestBatcher` groups requests."""
+
+    max_batch: int = 8
+    """Most windows decoded in one ``generate`` call. Larger batches amortise more per-call
+    cost but make every request in them wait for the slowest window."""
+    max_wait_ms: float = 20.0
+    """How long the first request of a batch waits for others to join it. Under load the
+    queue is never empty and nobody waits; alone, a request pays at most this much."""
+    short_clips: str = "batched"
+    """Clips up to ``single_segment_seconds``: ``batched`` decodes them in shared batches
+    with the unbatched path's padding and token cap; ``direct`` sends them through
+    ``transcribe()`` one at a time."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_batch <= 64:
+            raise InvalidOptionError(f"max_batch must be 1..64, got {self.max_batch}")
+        if not 0.0 <= self.max_wait_ms <= 10_000.0:
+            raise InvalidOptionError(f"max_wait_ms must be in [0, 10000], got {self.max_wait_ms}")
+        if self.short_clips not in SHORT_CLIPS:
+            raise InvalidOptionError(f"short_clips must be one of {SHORT_CLIPS}, "
+                                     f"got {self.short_clips!r}")
+
+
+@dataclass(frozen=True)
+class BatcherStats:
+    """What a batcher has done so far."""
+
+    requests: int
+    """Requests submitted."""
+    batched_requests: int
+    """Requests decoded in shared batches (the rest went through ``transcribe()``)."""
+    direct_requests: int
+    """Requests sent through ``transcribe()``: options the batched path cannot honour, or
+    short clips with ``short_clips="direct"``."""
+    batches: int
+    """Batched ``generate`` calls."""
+    windows: int
+    """Windows decoded in them."""
+    largest_batch: int
+    """Most windows in one call."""
+    most_requests_in_batch: int
+    """Most distinct requests in one call."""
+    fallback_windows: int
+    """Windows decoded again alone with temperature fallback."""
+
+
+class RequestBatcher:
+    """Decodes windows of concurrent requests together on one background thread.
+
+    Args:
+        spec: The faster-whisper model; held in the model manager for each batch.
+        max_batch: See :class:`BatcherOptions`.
+        max_wait_ms: See :class:`BatcherOptions`.
+        short_clips: See :class:`BatcherOptions`.
+        options: All of the above at once (the keywords are ignored when given).
+
+    Raises:
+        InvalidOptionError: An option is out of range, or ``spec`` is not faster-whisper.
+    """
+
+    def __init__(self, spec: ModelSpec, *, max_batch: int = 8, max_wait_ms: float = 20.0,
+                 short_clips: str = "batched", options: BatcherOptions | None = None) -> None:
+        if spec.engine != "faster-whisper":
+            raise InvalidOptionError("request batching needs the faster-whisper engine, "
+                                     f"not {spec.engine}")
+        self.spec = spec
+        self.options = options or BatcherOptions(max_batch, max_wait_ms, short_clips)
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._counts = dict.fromkeys(
+            ("requests", "batched_requests", "direct_requests", "batches", "windows",
+             "largest_batch", "most_requests_in_batch", "fallback_windows"), 0)
+        # Requests the batched path cannot honour run here, so a long one does not stall
+        # the batches; one worker, since the decoder already uses every core.
+        self._direct = ThreadPoolExecutor(max_workers=1, thread_name_prefix="earful-direct")
+        self._thread = threading.Thread(target=self._run, name="earful-batcher", daemon=True)
+        self._thread.start()
+
+    # -- public API ---------------------------------------------------------------------
+
+    def submit(self, audio: np.ndarray, opts: TranscribeOptions | None = None
+               ) -> Future[Transcript]:
+        """Queue mono 16 kHz float32 audio for transcription.
+
+        Returns:
+            A future that holds the transcript, or the exception that failed this request
+            (an invalid option, unusable audio, a decoding error); other requests are not
+            affected. Cancelling it before it finishes drops the request's remaining work.
+
+        Raises:
+            RuntimeError: The batcher is closed.
+        """
+        opts = opts or TranscribeOptions()
+        future: Future[Transcript] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the request batcher is closed")
+            self._count("requests")
+            try:
+                opts.check_for(self.spec)
+                samples = _mono(audio)
+            except Exception as e:  # the request's own failure, in its future
+                future.set_exception(e)
+                return future
+            duration = len(samples) / SAMPLE_RATE
+            reason = unbatchable(opts, duration)
+            if reason is None and self.options.short_clips == "direct" \
+                    and duration <= opts.single_segment_seconds:
+                reason = "short clip"
+            if reason is not None:
+                logger.debug("request goes through transcribe(): %s", reason)
+                self._count("direct_requests")
+                self._chain(future, self._direct.submit(_transcribe, samples, opts, self.spec))
+            else:
+                self._count("batched_requests")
+                self._queue.put(Request(samples, opts, future))
+        return future
+
+    def transcribe(self, audio: np.ndarray, opts: TranscribeOptions | None = None) -> Transcript:
+        """Submit and wait: the blocking form of :meth:`submit`."""
+        return self.submit(audio, opts).result()
+
+    @property
+    def stats(self) -> BatcherStats:
+        """Counts of requests, batches and windows so far."""
+        with self._lock:
+            return BatcherStats(**self._counts)
+
+    def close(self) -> None:
+        """Finish all queued work, then stop the background thread. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)  # after every request already queued
+        self._thread.join()
+        self._direct.shutdown(wait=True)
+
+    def __enter__(self) -> RequestBatcher:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- the background thread ---------------------------------------------------------
+
+    def _run(self) -> None:
+        pending: list[Window] = []
+        stopping = False
+        while not stopping or pending:
+            arrived, stopping = self._gather(pending, stopping)
+            if not arrived and not pending:
+                continue
+            try:
+                self._step(arrived, pending)
+            except Exception as e:  # e.g. the model failed to load
+                logger.exception("request batcher step failed")
+                for req in {id(w.request): w.request for w in pending}.values():
+                    _fail(req, e)
+                for req in arrived:
+                    _fail(req, e)
+                pending.clear()
+
+    def _gather(self, pending: list[Window], stopping: bool) -> tuple[list[Request], bool]:
+        """Take what has arrived. With no work, block for a first request and then wait up
+        to ``max_wait_ms`` for others to join it; with leftover windows, wait for nobody.
+        Stop taking once a batch's worth of windows is in hand."""
+        arrived: list[Request] = []
+        idle = not pending and not stopping
+        deadline: float | None = None
+        while self._windows_in_hand(pending, arrived) < self.options.max_batch:
+            try:
+                if idle and not arrived and not stopping:
+                    item = self._queue.get()
+                elif deadline is not None and not stopping:
+                    item = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
+                else:
+                    item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:  # close(): everything queued before it is already taken
+                stopping = True
+                continue
+            if idle and deadline is None:
+                deadline = time.monotonic() + self.options.max_wait_ms / 1000
+            arrived.append(item)
+        return arrived, stopping
+
+    @staticmethod
+    def _windows_in_hand(pending: list[Window], arrived: list[Request]) -> int:
+        # Before VAD an arrival's windows are unknown: one per started 30 s is close enough.
+        return len(pending) + sum(1 + int(len(r.audio) // (30 * SAMPLE_RATE)) for r in arrived)
+
+    def _step(self, arrived: list[Request], pending: list[Window]) -> None:
+        from earful.asr.engines import use_model
+
+        # Held for the whole step so the model manager cannot unload it mid-batch.
+        with use_model(self.spec) as model:
+            for req in arrived:
+                try:
+                    prepare(model, req)
+                except Exception as e:  # fails this request only
+                    _fail(req, e)
+                    continue
+                if not req.windows:  # no speech at all
+                    self._finish(req)
+                pending.extend(req.windows)
+            # Windows of a request that failed meanwhile need no decoding.
+            pending[:] = [w for w in pending if not w.request.future.done()]
+            if not pending:
+                return
+            # Oldest window first; it decides the call's settings, and compatible windows
+            # of any request (in arrival order) fill the rest of the batch.
+            key = pending[0].key
+            batch = [w for w in pending if w.key == key][:self.options.max_batch]
+            chosen = {id(w) for w in batch}
+            pending[:] = [w for w in pending if id(w) not in chosen]
+            self._decode(model, batch)
+
+    def _decode(self, model: Any, batch: list[Window]) -> None:
+        try:
+            decode_batch(model, batch)
+            decoded = batch
+        except Exception:  # find the window at fault: decode one by one
+            logger.exception("batched decode of %d windows failed; retrying one by one",
+                             len(batch))
+            decoded = []
+            for window in batch:
+                try:
+                    decode_batch(model, [window])
+                    decoded.append(window)
+                except Exception as e:
+                    _fail(window.request, e)
+        requests = {id(w.request) for w in batch}
+        with self._lock:
+            self._counts["batches"] += 1
+            self._counts["windows"] += len(batch)
+            self._counts["largest_batch"] = max(self._counts["largest_batch"], len(batch))
+            self._counts["most_requests_in_batch"] = max(self._counts["most_requests_in_batch"],
+                                                         len(requests))
+        for window in decoded:
+            window.request.pending -= 1
+            if window.request.pending == 0:
+                self._finish(window.request)
+
+    def _finish(self, req: Request) -> None:
+        if req.future.done():
+            return
+        try:
+            result = assemble(req, self.spec)
+        except Exception as e:
+            _fail(req, e)
+            return
+        with self._lock:
+            self._counts["fallback_windows"] += sum(w.fallback for w in req.windows)
+        _settle(req.future, result=result)
+
+    def _count(self, name: str) -> None:
+        self._counts[name] += 1
+
+    @staticmethod
+    def _chain(target: Future[Transcript], source: Future[Transcript]) -> None:
+        def copy(done: Future[Transcript]) -> None:
+            error = done.exception()
+            _settle(target, error=error, result=None if error else done.result())
+        source.add_done_callback(copy)
+
+
+def _transcribe(audio: np.ndarray, opts: TranscribeOptions, spec: ModelSpec) -> Transcript:
+    from earful.asr.transcribe import transcribe
+
+    return transcribe(audio, opts, spec)
+
+
+def _mono(audio: np.ndarray) -> np.ndarray:
+    array = np.asarray(audio)
+    if array.ndim != 1:
+        raise InvalidOptionError(f"audio must be one channel of samples, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise InvalidOptionError(f"audio must be float samples, got {array.dtype}")
+    return array.astype(np.float32, copy=False)
+
+
+def _fail(req: Request, error: BaseException) -> None:
+    _settle(req.future, error=error)
+
+
+def _settle(future: Future[Transcript], *, result: Transcript | None = None,
+            error: BaseException | None = None) -> None:
+    """Set a future's outcome unless its caller cancelled it (then nobody wants it)."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        elif result is not None:
+            future.set_result(result)
+    except InvalidStateError:
+        logger.debug("request was cancelled before it finished")
+

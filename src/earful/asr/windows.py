@@ -1,0 +1,273 @@
+"""Requests cut into speech windows, decoded many at once, and put back together.
+
+The pieces :class:`earful.asr.batcher.RequestBatcher` is built from, kept apart from its
+threading. A request's audio is cut the way the unbatched path cuts it, so that batching
+changes how windows are scheduled, not what is decoded:
+
+* Silero VAD with faster-whisper's default settings (2 s of silence splits speech, 0.4 s of
+  padding), plus a 30 s cap on one stretch so any stretch fits a Whisper window. For a clip
+  with up to 30 s of speech this is exactly the audio ``WhisperModel.transcribe`` decodes.
+* Stretches are packed into windows of at most 30 s (as faster-whisper's ``collect_chunks``),
+  each decoded without timestamp tokens as one segment timed by its speech stretches, as
+  ``BatchedInferencePipeline`` does. A window is prompted with the initial prompt only if it
+  is the request's first, matching "conditions the first window".
+* Short clips get the unbatched path's treatment: centred in silence (``pad_short``) and
+  their output capped at a speaking rate (``token_cap``).
+
+:func:`decode_batch` runs one encoder pass and one CTranslate2 ``generate`` over windows of
+several requests. A window that fails Whisper's quality checks (too repetitive, too unlikely)
+is decoded again alone with the sequential path's temperature fallback, and a window the
+model deems silent is skipped, as ``no_speech_threshold`` and ``log_prob_threshold`` say.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from earful.asr.guard import drop_hallucinations, pad_short, token_cap
+from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.asr.result import Segment, Transcript
+from earful.audio.constants import SAMPLE_RATE
+
+logger = logging.getLogger(__name__)
+
+#: Whisper's window, in seconds.
+WINDOW_SECONDS = 30.0
+#: The sequential path's temperature schedule and quality thresholds (faster-whisper's
+#: defaults, which ``transcribe()`` leaves as they are).
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+COMPRESSION_RATIO_THRESHOLD = 2.4
+
+#: A generate call's settings that must be equal for all its windows: beam width,
+#: repetition penalty, and the position of the start-of-transcript token (CTranslate2 needs
+#: it at the same place in every prompt, so a prompted window only joins prompts as long).
+CallKey = tuple[int, float, int]
+
+
+def unbatchable(opts: TranscribeOptions, duration: float) -> str | None:
+    """Why a request cannot be decoded in shared batches, or ``None`` if it can.
+
+    Word timestamps need the cross-attention of each window and a per-request time state;
+    without VAD a clip longer than one window has no speech stretches to cut it at.
+    """
+    if opts.word_timestamps:
+        return "word timestamps"
+    if not opts.engine_flag("vad") and duration > WINDOW_SECONDS:
+        return "VAD off on audio longer than one window"
+    return None
+
+
+@dataclass
+class Window:
+    """Up to 30 s of one request's speech, and its decoding once done."""
+
+    request: Request
+    features: np.ndarray
+    """Log-mel features padded to one Whisper window."""
+    prompt: list[int]
+    max_new_tokens: int | None
+    """The short-clip token cap, or ``None`` for the model's maximum."""
+    start: float
+    end: float
+    """Where the window's speech starts and ends in the (padded) request audio, seconds."""
+    key: CallKey
+    tokens: list[int] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    fallback: bool = False
+    """Whether it was decoded again alone with temperature fallback."""
+
+
+@dataclass
+class Request:
+    """One submitted clip on its way through the batcher."""
+
+    audio: np.ndarray
+    opts: TranscribeOptions
+    future: Any
+    """The ``concurrent.futures.Future`` its transcript is set on."""
+    duration: float = 0.0
+    offset: float = 0.0
+    """Seconds of silence ``pad_short`` put before the audio."""
+    language: str = "en"
+    language_probability: float = 1.0
+    tokenizer: Any = None
+    windows: list[Window] = field(default_factory=list)
+    pending: int = 0
+    """Windows not yet decoded."""
+
+
+def prepare(model: Any, req: Request) -> None:
+    """Run VAD on ``req``, cut it into windows, compute their features and prompts, and
+    settle its language (detected on the first window when not given, as the unbatched
+    path does). The audio was checked to be one float channel on submission."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = req.opts
+    req.duration = len(req.audio) / SAMPLE_RATE
+    short = req.duration <= opts.single_segment_seconds
+    audio, req.offset = pad_short(req.audio, SAMPLE_RATE, opts.min_window_seconds)
+    if opts.engine_flag("vad"):
+        stretches = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=WINDOW_SECONDS))
+    else:
+        stretches = [{"start": 0, "end": len(audio)}] if len(audio) else []
+    groups = pack(stretches, round(WINDOW_SECONDS * SAMPLE_RATE))
+    chunks = [np.concatenate([audio[st["start"]:st["end"]] for st in g]) for g in groups]
+    features = [pad_or_trim(model.feature_extractor(c)[..., :-1]) for c in chunks]
+    _set_language(model, req, features)
+    req.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
+                              task=opts.task, language=req.language)
+    cap = token_cap(req.duration) if short else None
+    for i, (feats, group) in enumerate(zip(features, groups, strict=True)):
+        previous = (req.tokenizer.encode(" " + opts.initial_prompt.strip())
+                    if opts.initial_prompt and i == 0 else [])
+        prompt = model.get_prompt(req.tokenizer, previous, without_timestamps=True)
+        key = (opts.beam_size, opts.repetition_penalty, prompt.index(req.tokenizer.sot))
+        req.windows.append(Window(req, feats, prompt, cap,
+                                  group[0]["start"] / SAMPLE_RATE,
+                                  group[-1]["end"] / SAMPLE_RATE, key))
+    req.pending = len(req.windows)
+
+
+def pack(stretches: list[dict[str, int]], limit: int) -> list[list[dict[str, int]]]:
+    """Group consecutive speech stretches into windows of at most ``limit`` samples.
+
+    The grouping of faster-whisper's ``collect_chunks``, reimplemented because its metadata
+    leaves out the first stretch of every window after the first, and the times of a
+    window come from its stretches.
+    """
+    groups: list[list[dict[str, int]]] = []
+    size = 0
+    for stretch in stretches:
+        length = stretch["end"] - stretch["start"]
+        if groups and size + length <= limit:
+            groups[-1].append(stretch)
+            size += length
+        else:
+            groups.append([stretch])
+            size = length
+    return groups
+
+
+def _set_language(model: Any, req: Request, features: list[np.ndarray]) -> None:
+    if req.opts.language is not None or not model.model.is_multilingual:
+        req.language = req.opts.language or "en"
+        return
+    # As the unbatched path: detected on the first window of speech.
+    source = features[0] if features else model.feature_extractor(req.audio[:30 * SAMPLE_RATE])
+    language, probability, _ = model.detect_language(features=source)
+    req.language, req.language_probability = language, float(probability)
+
+
+def decode_batch(model: Any, windows: list[Window]) -> None:
+    """Decode ``windows`` (all with the same :data:`CallKey`) in one batched call.
+
+    Fills each window's tokens and scores; windows that fail the quality checks are decoded
+    again alone with temperature fallback.
+    """
+    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+    beam_size, repetition_penalty, _ = windows[0].key
+    tokenizer = windows[0].request.tokenizer
+    encoder_output = model.encode(np.stack([w.features for w in windows]))
+    max_length = min(model.max_length, max(
+        len(w.prompt) + (w.max_new_tokens or model.max_length) for w in windows))
+    results = model.model.generate(
+        encoder_output, [w.prompt for w in windows], beam_size=beam_size, patience=1.0,
+        length_penalty=1.0, repetition_penalty=repetition_penalty, max_length=max_length,
+        return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+        # The suppressed set (non-speech symbols, task tokens) is the same for every language.
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))
+    for window, result in zip(windows, results, strict=True):
+        tokens = list(result.sequences_ids[0])
+        # Windows share one max_length; a short clip's own cap is applied afterwards.
+        if window.max_new_tokens is not None and len(tokens) > window.max_new_tokens:
+            tokens = tokens[:window.max_new_tokens]
+        window.tokens = tokens
+        window.avg_logprob = result.scores[0] * len(result.sequences_ids[0]) / (
+            len(result.sequences_ids[0]) + 1)
+        window.no_speech_prob = float(result.no_speech_prob)
+        text = window.request.tokenizer.decode(tokens).strip()
+        window.compression_ratio = get_compression_ratio(text)
+        if _needs_fallback(window):
+            _decode_with_fallback(model, window)
+
+
+def _needs_fallback(window: Window) -> bool:
+    opts = window.request.opts
+    if window.compression_ratio > COMPRESSION_RATIO_THRESHOLD:
+        failed = True
+    else:
+        failed = window.avg_logprob < opts.log_prob_threshold
+    silent = (window.no_speech_prob > opts.no_speech_threshold
+              and window.avg_logprob < opts.log_prob_threshold)
+    return failed and not silent
+
+
+def _decode_with_fallback(model: Any, window: Window) -> None:
+    from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+
+    opts = window.request.opts
+    tokenizer = window.request.tokenizer
+    options = TranscriptionOptions(
+        beam_size=opts.beam_size, best_of=5, patience=1.0, length_penalty=1.0,
+        repetition_penalty=opts.repetition_penalty, no_repeat_ngram_size=0,
+        log_prob_threshold=opts.log_prob_threshold, no_speech_threshold=opts.no_speech_threshold,
+        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        condition_on_previous_text=True, prompt_reset_on_temperature=0.5,
+        temperatures=list(TEMPERATURES), initial_prompt=None, prefix=None,
+        suppress_blank=True, suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        without_timestamps=True, max_initial_timestamp=1.0, word_timestamps=False,
+        prepend_punctuations="", append_punctuations="", multilingual=False,
+        max_new_tokens=window.max_new_tokens, clip_timestamps="0",
+        hallucination_silence_threshold=None, hotwords=None)
+    result, avg_logprob, temperature, ratio = model.generate_with_fallback(
+        model.encode(window.features), window.prompt, tokenizer, options)
+    logger.debug("window re-decoded alone at temperature %.1f", temperature)
+    window.tokens = list(result.sequences_ids[0])
+    window.avg_logprob, window.compression_ratio = float(avg_logprob), float(ratio)
+    window.no_speech_prob = float(result.no_speech_prob)
+    window.fallback = True
+
+
+def assemble(req: Request, spec: ModelSpec) -> Transcript:
+    """The transcript of a request whose windows are all decoded, shaped as
+    ``transcribe()``'s: times on the request's timeline, hallucinations dropped."""
+    from earful.asr.engines import model_label
+
+    opts = req.opts
+    segments: list[Segment] = []
+    for window in req.windows:
+        if (window.no_speech_prob > opts.no_speech_threshold
+                and window.avg_logprob <= opts.log_prob_threshold):
+            continue  # the sequential path's "no speech" skip
+        segments.append(Segment(
+            id=len(segments),
+            start=_clamp(window.start, req.offset, req.duration),
+            end=_clamp(window.end, req.offset, req.duration),
+            text=req.tokenizer.decode(window.tokens).strip(),
+            avg_logprob=round(float(window.avg_logprob), 4),
+            no_speech_prob=round(window.no_speech_prob, 4),
+            compression_ratio=round(window.compression_ratio, 4)))
+    kept = drop_hallucinations(segments) if opts.engine_flag("hallucination_guard") else segments
+    return Transcript(
+        text=" ".join(s.text for s in kept).strip(),
+        language=req.language,
+        language_probability=round(req.language_probability, 4),
+        duration=round(req.duration, 3),
+        segments=kept,
+        model=model_label(spec),
+        engine="faster-whisper",
+        dropped_segments=len(segments) - len(kept),
+    )
+
+
+def _clamp(t: float, offset: float, duration: float) -> float:
+    return round(min(max(t - offset, 0.0), duration), 3)

@@ -1,0 +1,203 @@
+"""Batching across requests, with the real bundled tiny.en model on real audio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import earful.asr.batcher as batcher_module
+from earful.asr.batcher import BatcherOptions, RequestBatcher
+from earful.asr.evaluate import get_normaliser, read_manifest, score
+from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.asr.transcribe import transcribe
+from earful.audio.io import load_audio
+from earful.errors import InvalidOptionError
+
+NORM = get_normaliser("english")
+OPTS = TranscribeOptions(language="en")
+#: Long enough that requests submitted back to back all join the first batch.
+GATHER_MS = 1500.0
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return score([reference], [hypothesis], NORM).wer
+
+
+@pytest.fixture(scope="module")
+def jfk(test_data: Path) -> np.ndarray:
+    return load_audio(test_data / "jfk.flac")
+
+
+@pytest.fixture(scope="module")
+def jfk_ref(test_data: Path) -> str:
+    return (test_data / "jfk.txt").read_text()
+
+
+@pytest.fixture
+def batcher() -> Iterator[RequestBatcher]:
+    with RequestBatcher(ModelSpec(), max_wait_ms=GATHER_MS) as b:
+        yield b
+
+
+def test_options_are_validated() -> None:
+    for bad in ({"max_batch": 0}, {"max_wait_ms": -1.0}, {"short_clips": "sometimes"}):
+        with pytest.raises(InvalidOptionError):
+            BatcherOptions(**bad)
+    with pytest.raises(InvalidOptionError, match="faster-whisper"):
+        RequestBatcher(ModelSpec(engine="transformers", name="openai/whisper-tiny.en"))
+
+
+def test_concurrent_requests_share_batches_and_keep_their_own_text(
+        batcher: RequestBatcher, test_data: Path, jfk: np.ndarray, jfk_ref: str) -> None:
+    # Five different clips: JFK whole and in halves (cut in the pause after "for you"),
+    # a digit and a word. A mix-up between requests would give one clip another's text.
+    cut = int(6.6 * 16000)
+    clips = {"jfk": jfk, "first": jfk[:cut], "second": jfk[cut:],
+             "seven": load_audio(test_data / "digit_7.wav"),
+             "yes": load_audio(test_data / "yes.wav")}
+    futures = {name: batcher.submit(audio, OPTS) for name, audio in clips.items()}
+    texts = {name: NORM(f.result().text) for name, f in futures.items()}
+    stats = batcher.stats
+    assert stats.batched_requests == 5 and stats.batches < 5
+    assert stats.most_requests_in_batch >= 2
+
+    assert wer(jfk_ref, texts["jfk"]) <= 0.05
+    assert texts["seven"] == "7" and texts["yes"] == "yes"
+    assert "fellow americans" in texts["first"] and "fellow americans" not in texts["second"]
+    assert "what you can do for your country" in texts["second"]
+    assert "what you can do for your country" not in texts["first"]
+    # Each as the ordinary path gives it alone.
+    for name, audio in clips.items():
+        alone = NORM(transcribe(audio, OPTS).text)
+        assert wer(alone, texts[name]) <= 0.1, (name, alone, texts[name])
+
+
+def test_transcript_shape_matches_transcribe(batcher: RequestBatcher, jfk: np.ndarray,
+                                             jfk_ref: str) -> None:
+    # 3 x JFK with 3 s gaps: 39 s, more than one window. Times must be on the request's
+    # own timeline, in order and inside the audio.
+    gap = np.zeros(3 * 16000, np.float32)
+    audio = np.concatenate([jfk, gap, jfk, gap, jfk])
+    result = batcher.transcribe(audio, OPTS)
+    assert wer(" ".join([jfk_ref] * 3), result.text) <= 0.05
+    assert result.duration == pytest.approx(39.0, abs=0.01)
+    assert len(result.segments) >= 2
+    assert [s.id for s in result.segments] == list(range(len(result.segments)))
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts) and starts[0] < 1.0 and starts[-1] > 20.0
+    assert all(0 <= s.start < s.end <= result.duration for s in result.segments)
+    direct = transcribe(jfk, OPTS)
+    short = batcher.transcribe(jfk, OPTS)
+    assert (short.model, short.engine, short.language) == (direct.model, direct.engine, "en")
+    assert short.language_probability == direct.language_probability
+    assert short.duration == direct.duration
+    assert short.to_dict().keys() == direct.to_dict().keys()
+    assert short.to_dict()["segments"][0].keys() == direct.to_dict()["segments"][0].keys()
+
+
+@pytest.mark.parametrize("vad", [True, False])
+def test_silence_and_noise_give_empty_text(batcher: RequestBatcher, test_data: Path,
+                                           vad: bool) -> None:
+    opts = OPTS.with_(vad=vad)
+    noise = np.resize(load_audio(test_data / "background_noise.wav"), 8 * 16000)
+    futures = [batcher.submit(np.zeros(8 * 16000, np.float32), opts),
+               batcher.submit(np.zeros(3 * 16000, np.float32), opts),
+               batcher.submit(noise, opts)]
+    for future in futures:
+        result = future.result()
+        assert result.text == "" and result.segments == []
+        assert result.model == "tiny.en" and result.engine == "faster-whisper"
+
+
+def test_a_bad_request_fails_alone(batcher: RequestBatcher, jfk: np.ndarray, jfk_ref: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A window that breaks the decoder: the batch is retried window by window, so only the
+    # request it belongs to fails.
+    poisoned = jfk[: 9 * 16000].copy()
+    real_decode = batcher_module.decode_batch
+
+    def decode(model: Any, windows: list[Any]) -> None:
+        if any(w.request.audio is poisoned for w in windows):
+            raise RuntimeError("decoder exploded")
+        real_decode(model, windows)
+
+    monkeypatch.setattr(batcher_module, "decode_batch", decode)
+    good = batcher.submit(jfk, OPTS)
+    bad = batcher.submit(poisoned, OPTS)
+    stereo = batcher.submit(np.stack([jfk, jfk]), OPTS)          # not one channel
+    french = batcher.submit(jfk, TranscribeOptions(language="fr"))  # English-only model
+    also_good = batcher.submit(jfk[: 6 * 16000], OPTS)
+    with pytest.raises(RuntimeError, match="decoder exploded"):
+        bad.result()
+    for future in (stereo, french):
+        with pytest.raises(InvalidOptionError):
+            future.result()
+    assert wer(jfk_ref, good.result().text) <= 0.05
+    assert "fellow americans" in NORM(also_good.result().text)
+
+
+def test_options_it_cannot_batch_go_through_transcribe(batcher: RequestBatcher,
+                                                       jfk: np.ndarray) -> None:
+    result = batcher.transcribe(jfk, OPTS.with_(word_timestamps=True))
+    assert batcher.stats.direct_requests == 1 and batcher.stats.batched_requests == 0
+    words = [w for s in result.segments for w in (s.words or [])]
+    assert len(words) >= 20
+
+
+def test_short_clips_can_go_direct(test_data: Path) -> None:
+    with RequestBatcher(ModelSpec(), short_clips="direct") as b:
+        result = b.transcribe(load_audio(test_data / "digit_7.wav"), OPTS)
+        assert NORM(result.text) == "7"
+        assert b.stats.direct_requests == 1 and b.stats.batches == 0
+
+
+def test_close_finishes_queued_work(jfk: np.ndarray, test_data: Path) -> None:
+    b = RequestBatcher(ModelSpec(), max_batch=2, max_wait_ms=GATHER_MS)
+    clips = [jfk, jfk[: 6 * 16000], load_audio(test_data / "yes.wav"), jfk]
+    futures = [b.submit(c, OPTS) for c in clips]
+    b.close()  # returns once everything queued is done
+    assert all(f.done() for f in futures)
+    assert [NORM(f.result().text) != "" for f in futures] == [True] * 4
+    assert b.stats.batches >= 2 and b.stats.largest_batch <= 2
+    with pytest.raises(RuntimeError, match="closed"):
+        b.submit(jfk, OPTS)
+    b.close()  # idempotent
+
+
+def test_a_cancelled_request_is_dropped(batcher: RequestBatcher, jfk: np.ndarray,
+                                        jfk_ref: str) -> None:
+    dropped = batcher.submit(jfk, OPTS)
+    kept = batcher.submit(jfk[: 6 * 16000], OPTS)
+    assert dropped.cancel()  # still gathering: nothing has started
+    assert "fellow americans" in NORM(kept.result().text)
+    batcher.close()
+    assert dropped.cancelled() and batcher.stats.windows == 1
+
+
+def test_librispeech_batched_as_good_as_one_at_a_time(shared_data: Path) -> None:
+    rows = read_manifest(shared_data / "speech" / "librispeech_test_other" / "transcripts.tsv")
+    rows = rows[:8]
+    audios = [load_audio(path) for path, _ in rows]
+    refs = [text for _, text in rows]
+    alone = [transcribe(a, OPTS).text for a in audios]
+    with RequestBatcher(ModelSpec(), max_wait_ms=GATHER_MS) as b:
+        batched = [f.result().text for f in [b.submit(a, OPTS) for a in audios]]
+        assert b.stats.batches < len(audios)
+    assert abs(score(refs, batched, NORM).wer - score(refs, alone, NORM).wer) <= 0.02
+    # Every utterance got its own words: its transcript is closest to its own reference.
+    for i, hyp in enumerate(batched):
+        errors = [wer(ref, hyp) for ref in refs]
+        assert int(np.argmin(errors)) == i and errors[i] <= 0.4, (i, hyp)
+
+
+def test_windows_are_packed_from_whole_stretches() -> None:
+    from earful.asr.windows import pack
+
+    stretches = [{"start": s, "end": e} for s, e in [(0, 10), (20, 35), (40, 50), (60, 90)]]
+    groups = pack(stretches, 30)
+    assert [[st["start"] for st in g] for g in groups] == [[0, 20], [40], [60]]
+    assert pack([], 30) == []
