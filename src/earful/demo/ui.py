@@ -223,8 +223,9 @@ def build_demo(client: EarfulClient) -> Any:
                     with gr.Row():
                         t_spk = gr.Checkbox(label="Speakers (who spoke when)", value=False,
                                             elem_id="speakers")
-                        t_nspk = gr.Number(label="Number of speakers (empty = find)",
-                                           value=None, precision=0, minimum=1, maximum=16)
+                        # 0, not empty: the browser sends an empty number field as 0.
+                        t_nspk = gr.Number(label="Number of speakers (0 = find)",
+                                           value=0, precision=0, minimum=0, maximum=16)
                     t_btn = gr.Button("Transcribe", variant="primary")
                 with gr.Column():
                     t_text = gr.Textbox(label="Transcript", lines=4, elem_id="transcript")

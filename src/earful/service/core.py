@@ -6,11 +6,11 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from earful.asr.languages import language_code
 from earful.asr.options import ModelSpec, TranscribeOptions
@@ -24,6 +24,7 @@ from earful.service.metrics import Metrics
 from earful.service.outputs import OutputStore
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -125,39 +126,47 @@ class Service:
                                      work=checked.duration)
         return result, time.perf_counter() - start
 
-    def stream_transcript(self, checked: Checked, opts: TranscribeOptions,
-                          spec: ModelSpec) -> AsyncIterator[Segment]:
-        """Admit a transcription now (raising at once if refused) and return its segments
-        as they are decoded. Closing the iterator early (a client gone) stops the decoding
-        at the next segment."""
-        from earful.asr.streaming import stream_file
-
+    def stream_job(self, produce: Callable[[threading.Event], Iterator[T]], *,
+                   timeout: float, work: float) -> AsyncIterator[T]:
+        """Admit a job that produces items now (raising at once if it is refused) and
+        return the items as the pool's thread makes them. Closing the iterator early (a
+        client gone) sets the event ``produce`` gets, and it stops at its next item."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Segment | None] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[T] | None] = asyncio.Queue()
         stop = threading.Event()
 
         def job() -> None:
             try:
-                for seg in stream_file(checked.path, opts, spec, stop):
-                    loop.call_soon_threadsafe(queue.put_nowait, seg)
+                for item in produce(stop):
+                    if stop.is_set():
+                        return
+                    loop.call_soon_threadsafe(queue.put_nowait, (item,))
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
-        waiter = self.pool.start(job, timeout=self.timeout_for(checked.duration),
-                                 work=checked.duration)
+        waiter = self.pool.start(job, timeout=timeout, work=work)
 
-        async def segments() -> AsyncIterator[Segment]:
+        async def items() -> AsyncIterator[T]:
             task = asyncio.ensure_future(waiter)
             # Retrieved here so an early-closed stream leaves no "never retrieved" warning.
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
             try:
-                while (seg := await queue.get()) is not None:
-                    yield seg
+                while (item := await queue.get()) is not None:
+                    yield item[0]
                 await task  # a failure in the job surfaces here
             finally:
                 stop.set()
 
-        return segments()
+        return items()
+
+    def stream_transcript(self, checked: Checked, opts: TranscribeOptions,
+                          spec: ModelSpec) -> AsyncIterator[Segment]:
+        """Admit a transcription now and return its segments as they are decoded."""
+        from earful.asr.streaming import stream_file
+
+        return self.stream_job(lambda stop: stream_file(checked.path, opts, spec, stop),
+                               timeout=self.timeout_for(checked.duration),
+                               work=checked.duration)
 
     @property
     def classifier_name(self) -> str:

@@ -15,6 +15,7 @@ from earful.errors import InvalidOptionError
 from earful.service.core import Service
 from earful.service.deps import ERRORS, service, upload_label
 from earful.service.outputs import MEDIA_TYPES
+from earful.service.speech_stream import stream_speech
 from earful.service.uploads import request_dir, stage_upload
 from earful.tts.clone import ENGINES as CLONE_ENGINES
 from earful.tts.result import Speech
@@ -42,6 +43,10 @@ class SynthesizeIn(BaseModel):
     engine: Literal["piper", "kokoro"] = Field(default="piper", description="Speech engine.")
     format: Format = Field(default="wav", description="Audio format of the response.")
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="Speaking rate.")
+    stream: bool = Field(default=False, description="Send the audio sentence by sentence as "
+                                                    "it is synthesised (wav or mp3); a "
+                                                    "streamed answer is not saved as an "
+                                                    "output.")
 
 
 class SpeechIn(BaseModel):
@@ -57,6 +62,11 @@ class SpeechIn(BaseModel):
                                    "Piper or Kokoro voice, a Kokoro mix, or a saved voice id.")
     response_format: str = Field(default="mp3", description=", ".join(SPEECH_FORMATS))
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
+    stream_format: Literal["audio", "sse"] | None = Field(
+        default=None, description="audio: chunked audio sentence by sentence (pcm, wav or "
+                                  "mp3); sse: speech.audio.delta events, then "
+                                  "speech.audio.done. Unset: the whole file, saved as an "
+                                  "output.")
 
 
 def _encode(speech: Speech, fmt: str) -> bytes:
@@ -115,10 +125,14 @@ async def synthesize(request: Request, body: SynthesizeIn) -> Response:
 
     svc = service(request)
     opts = _speak_options(body.engine, body.speed)
-    return await _respond(svc, request,
-                          lambda: speak_text(body.text, svc.tts, body.voice, opts,
-                                             engine=body.engine),
-                          body.format, _speech_seconds(body.text))
+
+    def speak(text: str) -> Speech:
+        return speak_text(text, svc.tts, body.voice, opts, engine=body.engine)
+
+    if body.stream:
+        return await stream_speech(request, speak, body.text, body.format, sse=False)
+    return await _respond(svc, request, lambda: speak(body.text), body.format,
+                          _speech_seconds(body.text))
 
 
 @router.post("/clone-voice", responses={**ERRORS, **AUDIO}, response_class=Response,
@@ -223,8 +237,8 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
         opts = CloneOptions(engine=body.model, speed=body.speed,
                             base_voice=svc.settings.tts_voice)
 
-        def work() -> Speech:
-            return clone(body.input, svc.tts, opts, voice_id=body.voice)
+        def speak(text: str) -> Speech:
+            return clone(text, svc.tts, opts, voice_id=body.voice)
     elif body.model in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper", "kokoro"):
         voice = None if body.voice in OPENAI_VOICES else body.voice
         engine = {"piper": "piper", "kokoro": "kokoro"}.get(body.model) or (
@@ -232,12 +246,16 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
             or ("kokoro" if body.model == "tts-1-hd" else "piper"))
         speak_opts = _speak_options(engine, body.speed)
 
-        def work() -> Speech:
-            return speak_text(body.input, svc.tts, voice, speak_opts, engine=engine)
+        def speak(text: str) -> Speech:
+            return speak_text(text, svc.tts, voice, speak_opts, engine=engine)
     else:
         raise InvalidOptionError("model must be tts-1, tts-1-hd, piper, kokoro or a clone "
                                  f"engine: {', '.join(CLONE_ENGINES)}")
-    return await _respond(svc, request, work, fmt, _speech_seconds(body.input))
+    if body.stream_format is not None:
+        return await stream_speech(request, speak, body.input, fmt,
+                                   sse=body.stream_format == "sse")
+    return await _respond(svc, request, lambda: speak(body.input), fmt,
+                          _speech_seconds(body.input))
 
 
 @router.get("/outputs/{output_id}", responses={**ERRORS, **AUDIO},

@@ -1,0 +1,138 @@
+"""Speech sent as it is synthesised: one sentence at a time, so the first audio arrives after
+the first sentence rather than after the last.
+
+Two wire shapes, as OpenAI's speech route has them: plain chunked audio
+(``stream_format=audio``: raw ``pcm``, a ``wav`` whose header leaves the length open, or
+``mp3`` frames, all of which a player can start before the end), and server-sent events
+(``stream_format=sse``: ``speech.audio.delta`` events with base64 audio, then one
+``speech.audio.done``). Streamed speech is not saved as an output.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import numpy as np
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+from earful.audio.transforms import resample
+from earful.errors import EarfulError, InvalidOptionError
+from earful.service.errors import scrub_paths
+from earful.service.outputs import MEDIA_TYPES
+from earful.service.sse import HEADERS, event
+from earful.tts.result import Speech
+from earful.tts.text import clean_text, split_sentences
+
+#: Formats that can be sent piece by piece.
+STREAMABLE = ("pcm", "wav", "mp3")
+#: Streamed audio is sent at OpenAI's PCM rate.
+RATE = 24000
+
+
+def wav_header(rate: int = RATE) -> bytes:
+    """A 16-bit mono WAV header whose sizes say "until the stream ends" (0xFFFFFFFF)."""
+    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+            + b"data" + struct.pack("<I", 0xFFFFFFFF))
+
+
+def encode_piece(speech: Speech, fmt: str, first: bool) -> bytes:
+    """One sentence's audio in a streamable format."""
+    samples = np.clip(resample(speech.samples, speech.sample_rate, RATE), -1.0, 1.0)
+    if fmt == "mp3":
+        return mp3_frames(samples)
+    pcm = (samples * 32767).astype("<i2").tobytes()
+    return (wav_header() + pcm) if fmt == "wav" and first else pcm
+
+
+def mp3_frames(samples: np.ndarray, rate: int = RATE) -> bytes:
+    """Bare MPEG audio frames (no ID3 tag, no Xing header): pieces concatenate into one
+    stream a decoder reads to the end, where a Xing header would stop it after the first."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp3", options={"write_xing": "0",
+                                                  "id3v2_version": "0"}) as container:
+        stream = container.add_stream("libmp3lame", rate=rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(samples.astype(np.float32)[None, :], format="fltp",
+                                           layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+#: A first sentence longer than this (words) is sent in two pieces, cut at a comma, so the
+#: first audio comes sooner.
+FIRST_PIECE_WORDS = 10
+
+
+def pieces(text: str, max_chars: int) -> list[str]:
+    """The pieces synthesised one by one: sentences, the first cut at its first comma after
+    three words when it is long (checked like any text before anything runs)."""
+    sentences = split_sentences(clean_text(text, max_chars))
+    words = sentences[0].split()
+    if len(words) > FIRST_PIECE_WORDS:
+        cut = next((i for i, w in enumerate(words[:-3], start=1)
+                    if i >= 3 and w.endswith((",", ";", ":"))), None)
+        if cut is not None:
+            sentences[:1] = [" ".join(words[:cut]), " ".join(words[cut:])]
+    return sentences
+
+
+async def stream_speech(request: Request, speak: Callable[[str], Speech], text: str,
+                        fmt: str, sse: bool) -> StreamingResponse:
+    """Admit the synthesis (503 at once if refused) and stream it sentence by sentence."""
+    from earful.service.deps import service
+
+    svc = service(request)
+    if fmt not in STREAMABLE:
+        raise InvalidOptionError(f"streamed speech is sent as {', '.join(STREAMABLE)}; "
+                                 f"'{fmt}' needs the whole audio first")
+    sentences = pieces(text, svc.tts.max_text_chars)
+    seconds = max(1.0, len(" ".join(sentences)) / 12.0)
+
+    def produce(stop: threading.Event) -> Iterator[bytes]:
+        for i, sentence in enumerate(sentences):
+            if stop.is_set():
+                return
+            yield encode_piece(speak(sentence), fmt, first=i == 0)
+
+    chunks = svc.stream_job(produce, timeout=svc.timeout_for(seconds), work=seconds)
+    rid = request.state.request_id
+    headers = {**HEADERS, "X-Request-ID": rid}
+    if sse:
+        return StreamingResponse(_sse(chunks, rid), media_type="text/event-stream",
+                                 headers=headers)
+    return StreamingResponse(_audio(chunks), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+async def _audio(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
+
+
+async def _sse(chunks: AsyncIterator[bytes], request_id: str | None) -> AsyncIterator[str]:
+    sent = 0
+    try:
+        async for chunk in chunks:
+            sent += len(chunk)
+            yield event({"type": "speech.audio.delta",
+                         "audio": base64.b64encode(chunk).decode()})
+        yield event({"type": "speech.audio.done", "usage": {"output_bytes": sent}})
+    except EarfulError as e:
+        yield event({"error": {"type": e.kind, "message": scrub_paths(str(e)),
+                               "request_id": request_id}}, "error")
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
