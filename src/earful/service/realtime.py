@@ -159,7 +159,7 @@ class Session:
                 self.error("buffer_full", f"the input audio buffer holds {limit:g} s; commit "
                                           "or clear it", message.get("event_id"))
                 return
-            self._finish(self.tracker.cut(), forced=True)  # a turn that long ends here
+            self._finish(self.tracker.cut())  # a turn that long ends here
         if self.config.detection is None:
             self.tracker.append(samples)
             return
@@ -190,7 +190,7 @@ class Session:
         self.tracker.clear()
         self.send({"type": "input_audio_buffer.cleared"})
 
-    def _finish(self, turn: Turn | None, forced: bool = False) -> None:
+    def _finish(self, turn: Turn | None) -> None:
         if turn is None:
             return
         item, previous = self.item_id, self.last_item
