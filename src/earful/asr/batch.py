@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -163,8 +162,3 @@ def run_batch(jobs: Iterable[Job], opts: TranscribeOptions, spec: ModelSpec | No
             on_result(job, result)
     summary.wall_seconds = time.perf_counter() - start
     return summary
-
-
-def describe_failures(summary: BatchSummary) -> str:
-    """Failed files and their reasons, one per line."""
-    return os.linesep.join(f"  {path}: {reason}" for path, reason in summary.failed)

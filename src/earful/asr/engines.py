@@ -96,7 +96,7 @@ def transcribe_faster_whisper(audio: np.ndarray, opts: TranscribeOptions,
         with use_model(spec) as held:
             return transcribe_faster_whisper(audio, opts, spec, held)
     raw_segments, info, offset, duration = start_decoding(audio, opts, model)
-    segments = [_convert(i, s, offset, duration) for i, s in enumerate(raw_segments)]
+    segments = [convert_segment(i, s, offset, duration) for i, s in enumerate(raw_segments)]
     guard = opts.engine_flag("hallucination_guard")
     kept = drop_hallucinations(segments) if guard else segments
     return Transcript(
@@ -134,16 +134,12 @@ def start_decoding(audio: np.ndarray, opts: TranscribeOptions,
     return raw_segments, info, offset, duration
 
 
-def convert_segment(index: int, seg: Any, offset: float, duration: float) -> Segment:
-    """A faster-whisper segment as earful's, times made relative to the unpadded audio."""
-    return _convert(index, seg, offset, duration)
-
-
 def _clamp(t: float, offset: float, duration: float) -> float:
     return round(min(max(float(t) - offset, 0.0), duration), 3)
 
 
-def _convert(index: int, seg: Any, offset: float, duration: float) -> Segment:
+def convert_segment(index: int, seg: Any, offset: float, duration: float) -> Segment:
+    """A faster-whisper segment as earful's, times made relative to the unpadded audio."""
     words = None
     if seg.words is not None:
         words = [Word(_clamp(w.start, offset, duration), _clamp(w.end, offset, duration),

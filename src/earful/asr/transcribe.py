@@ -48,10 +48,6 @@ def transcribe(audio: np.ndarray, opts: TranscribeOptions | None = None,
 
 def shift_segment(seg: Segment, offset: float, index: int) -> Segment:
     """``seg`` moved ``offset`` seconds later (words too) and renumbered ``index``."""
-    return _shift(seg, offset, index)
-
-
-def _shift(seg: Segment, offset: float, index: int) -> Segment:
     words = None if seg.words is None else [
         Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word, w.probability)
         for w in seg.words]
@@ -86,7 +82,7 @@ def transcribe_file(path: str | os.PathLike[str], opts: TranscribeOptions | None
     segments: list[Segment] = []
     for offset, part in parts:
         for seg in part.segments:
-            segments.append(_shift(seg, offset, len(segments)))
+            segments.append(shift_segment(seg, offset, len(segments)))
     logger.debug("transcribed %s (%.1f s of audio) in %.2f s", path, total,
                  time.perf_counter() - start)
     return Transcript(
