@@ -23,6 +23,7 @@ def test_count_flags_reach_the_options() -> None:
     opts = diarize_options(parse(["diarize", "a.wav", "--min-speakers", "2",
                                   "--max-speakers", "5"]))
     assert opts.speaker_range() == (2, 5)
+    assert diarize_options(parse(["diarize", "a.wav", "--overlap", "assign"])).overlap == "assign"
     with pytest.raises(InvalidOptionError):
         diarize_options(parse(["diarize", "a.wav", "--num-speakers", "2",
                                "--max-speakers", "5"]))

@@ -8,9 +8,18 @@ import numpy as np
 import pytest
 
 from earful.diarize.cluster import cluster_windows
-from earful.diarize.metrics import score, speaker_mapping
+from earful.diarize.embed import mel_power
+from earful.diarize.metrics import overlap_regions, overlap_scores, score, speaker_mapping
 from earful.diarize.options import DiarizeOptions, speaker_counts
-from earful.diarize.result import Diarization, Turn, read_rttm, write_diarization
+from earful.diarize.overlap import find_overlaps, frame_levels, snap_to_pauses
+from earful.diarize.result import (
+    Diarization,
+    Overlap,
+    Turn,
+    read_rttm,
+    to_rttm,
+    write_diarization,
+)
 from earful.diarize.simulate import Piece, SimOptions, simulate, split_at_pauses
 from earful.errors import InvalidOptionError
 
@@ -18,6 +27,8 @@ from earful.errors import InvalidOptionError
 @pytest.mark.parametrize("kwargs", [
     {"num_speakers": 0}, {"min_speakers": 3, "max_speakers": 2}, {"threshold": 0.0},
     {"window": 1.0, "step": 1.5}, {"chunk_seconds": 5.0}, {"threads": 0},
+    {"precision": "float16"}, {"overlap": "yes"}, {"pause_min": 0.0}, {"snap_search": -1.0},
+    {"overlap_before": 0.0, "overlap_after": 0.0},
 ])
 def test_options_refuse_bad_values(kwargs: dict[str, float]) -> None:
     with pytest.raises(InvalidOptionError):
@@ -82,6 +93,97 @@ def test_clustering_separates_and_respects_counts() -> None:
         == 2
     assert len(set(cluster_windows(emb, durations, DiarizeOptions(max_speakers=2)).tolist())) \
         == 2
+    assert len(set(cluster_windows(emb, durations, DiarizeOptions(min_speakers=4)).tolist())) \
+        == 4
+
+
+def test_mel_matches_resemblyzer() -> None:
+    librosa = pytest.importorskip("librosa")
+    rng = np.random.default_rng(2)
+    wav = (0.1 * rng.normal(size=16000 * 2 + 123)).astype(np.float32)
+    ref = librosa.feature.melspectrogram(y=wav, sr=16000, n_fft=400, hop_length=160,
+                                         n_mels=40).T
+    ours = mel_power(wav)
+    assert ours.shape == ref.shape and ours.dtype == np.float32
+    assert np.allclose(ours, ref, rtol=1e-4, atol=1e-6 * ref.max())
+
+
+def _levels(pause_at: float | None, seconds: float = 4.0) -> np.ndarray:
+    """Loudness frames: speech (30 dB above the floor) throughout, with a 0.2 s pause."""
+    lv = np.full(int(seconds * 100), 30, np.uint8)
+    if pause_at is not None:
+        a = int(pause_at * 100)
+        lv[a - 10:a + 10] = 1
+    return lv
+
+
+def test_changes_snap_into_pauses_and_overlaps_are_found() -> None:
+    turns = [Turn("A", 0.0, 2.0), Turn("B", 2.0, 4.0)]
+    opts = DiarizeOptions(pause_db=3.0, pause_min=0.1, snap_search=0.75, overlap_search=0.8,
+                          overlap_before=0.3, overlap_after=0.4)
+    snapped = snap_to_pauses(turns, _levels(2.4), opts)
+    assert snapped == [Turn("A", 0.0, 2.4), Turn("B", 2.4, 4.0)]
+    assert find_overlaps(snapped, _levels(2.4), opts) == (snapped, [])
+    assert snap_to_pauses(turns, _levels(3.5), opts) == turns  # beyond snap_search
+    # No pause near the change: overlapped speech, the turns left as they are...
+    same, found = find_overlaps(turns, _levels(None), opts)
+    assert same == turns
+    assert found == [Overlap(2.0 - opts.overlap_before, 2.0 + opts.overlap_after, ("A", "B"))]
+    # ...or both speakers given a turn there.
+    both, _ = find_overlaps(turns, _levels(None), opts.with_(overlap="assign"))
+    assert both == [Turn("A", 0.0, 2.0 + opts.overlap_after),
+                    Turn("B", 2.0 - opts.overlap_before, 4.0)]
+    assert find_overlaps(turns, _levels(None), opts.with_(overlap="off")) == (turns, [])
+    # A gap between the turns is a pause the VAD saw; one speaker is no change.
+    assert find_overlaps([Turn("A", 0.0, 1.9), Turn("B", 2.0, 4.0)], _levels(None), opts)[1] \
+        == []
+    assert find_overlaps([Turn("A", 0.0, 2.0), Turn("A", 2.0, 4.0)], _levels(None), opts)[1] \
+        == []
+    d = Diarization(both, 4.0, overlaps=found)
+    assert d.to_dict()["overlaps"] == [{"start": 1.7, "end": 2.4, "speakers": ["A", "B"]}]
+    assert overlap_regions(read_rttm_text(d.to_rttm("x"))) == [(1.7, 2.4)]
+
+
+def read_rttm_text(text: str) -> list[Turn]:
+    """The turns of RTTM text."""
+    return [Turn(p[7], float(p[3]), round(float(p[3]) + float(p[4]), 3))
+            for p in (line.split() for line in text.splitlines())]
+
+
+def test_frame_levels_measure_from_the_noise_floor() -> None:
+    rng = np.random.default_rng(4)
+    noise = 0.001 * rng.normal(size=16000 * 3).astype(np.float32)
+    audio = noise.copy()
+    audio[16000:32000] += 0.1 * rng.normal(size=16000).astype(np.float32)  # 40 dB louder
+    lv = frame_levels(audio, [(1.0, 2.0)])
+    assert lv.dtype == np.uint8 and lv.size == 300
+    assert np.median(lv[:90]) <= 2 and np.median(lv[210:]) <= 2
+    assert 37 <= np.median(lv[110:190]) <= 43
+    assert frame_levels(np.zeros(16000, np.float32), []).max() == 0  # digital silence
+
+
+def test_overlap_regions_and_scores() -> None:
+    ref = [Turn("a", 0.0, 2.0), Turn("b", 1.5, 3.0), Turn("a", 3.0, 4.0), Turn("a", 3.5, 5.0),
+           Turn("c", 4.5, 6.0)]
+    assert overlap_regions(ref) == [(1.5, 2.0), (4.5, 5.0)]
+    rep = overlap_scores([(ref, [(1.75, 2.25), (3.2, 3.4)])])
+    assert (rep.reference, rep.detected) == (2, 2)
+    assert rep.precision == pytest.approx(0.25 / 0.7, abs=1e-4)
+    assert rep.recall == pytest.approx(0.25, abs=1e-4)
+    assert (rep.hit_precision, rep.hit_recall) == (0.5, 0.5)
+    assert overlap_scores([]).f1 == 0.0
+
+
+def test_named_speakers_carry_into_overlaps() -> None:
+    from earful.diarize.known import name_speakers
+
+    a, b = np.eye(4)[0], np.eye(4)[1]
+    d = Diarization([Turn("SPEAKER_1", 0.0, 2.0), Turn("SPEAKER_2", 2.0, 3.0)], 3.0,
+                    overlaps=[Overlap(1.8, 2.2, ("SPEAKER_1", "SPEAKER_2"))],
+                    embeddings={"SPEAKER_1": a, "SPEAKER_2": b})
+    named = name_speakers(d, {"Ann": a})
+    assert named.overlaps == [Overlap(1.8, 2.2, ("Ann", "SPEAKER_2"))]
+    assert to_rttm(named.turns).splitlines()[0].split()[7] == "Ann"
 
 
 def test_split_at_pauses() -> None:

@@ -12,10 +12,11 @@ from earful.asr.result import Segment, Transcript, Word
 from earful.asr.writers import render
 from earful.audio.io import load_audio
 from earful.diarize.attribute import attribute_speakers, display_name
-from earful.diarize.metrics import score, speaker_mapping
+from earful.diarize.metrics import overlap_regions, overlap_scores, score, speaker_mapping
 from earful.diarize.options import DiarizeOptions
 from earful.diarize.pipeline import diarize, diarize_file
 from earful.diarize.result import Diarization, Turn
+from earful.diarize.simulate import Piece
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +46,39 @@ def test_count_can_be_given(conversation: tuple[np.ndarray, list[Turn]]) -> None
     assert score([("c", conversation[1], two.turns)]).der < 0.05
     assert len(diarize(conversation[0], DiarizeOptions(num_speakers=1)).speakers) == 1
     assert len(diarize(conversation[0], DiarizeOptions(min_speakers=3)).speakers) >= 3
+
+
+def test_overlapped_speech_is_found(pieces: dict[str, list[Piece]]) -> None:
+    from earful.diarize.simulate import SimOptions, simulate
+
+    # Every turn starts before the last one ends.
+    audio, ref = simulate({s: pieces[s] for s in ("lo1998", "lo2033")},
+                          np.random.default_rng(3), SimOptions(overlap_prob=1.0))
+    found = diarize(audio, DiarizeOptions(num_speakers=2))
+    rep = overlap_scores([(ref, [(o.start, o.end) for o in found.overlaps])])
+    assert rep.detected >= 3 and rep.hit_precision >= 0.5
+    assert all(o.speakers[0] != o.speakers[1] and set(o.speakers) <= set(found.speakers)
+               for o in found.overlaps)
+    assert overlap_regions(found.turns) == []  # detected, not assigned
+    both = diarize(audio, DiarizeOptions(num_speakers=2, overlap="assign"))
+    assert overlap_regions(both.turns) == [(o.start, o.end) for o in both.overlaps]
+    assert not diarize(audio, DiarizeOptions(num_speakers=2, overlap="off")).overlaps
+
+
+def test_bfloat16_embeddings_match_float32(conversation: tuple[np.ndarray, list[Turn]]) -> None:
+    from earful.diarize.embed import embed_windows, native_bfloat16, speech_regions
+    from earful.diarize.pipeline import speaker_encoder
+
+    audio = conversation[0][: 16000 * 15]
+    opts = DiarizeOptions()
+    regions = speech_regions(audio, opts)
+    with speaker_encoder() as encoder:
+        f32 = embed_windows(encoder, audio, regions, opts.with_(precision="float32"))
+        if not native_bfloat16():
+            pytest.skip("this CPU has no native bfloat16")
+        b16 = embed_windows(encoder, audio, regions, opts.with_(precision="bfloat16"))
+    assert len(f32) == len(b16) > 5
+    assert np.min(np.sum(f32.embeddings * b16.embeddings, axis=1)) > 0.98
 
 
 def test_one_speaker_and_silence(test_data: Path) -> None:

@@ -40,7 +40,8 @@ def diarize_options(args: argparse.Namespace) -> DiarizeOptions:
     from earful.diarize.options import DiarizeOptions, speaker_counts
 
     return DiarizeOptions(**speaker_counts(**given(args, "num_speakers", "min_speakers",
-                                                   "max_speakers")))
+                                                   "max_speakers")),
+                          **given(args, "overlap"))
 
 
 def transcript_speakers(opts: DiarizeOptions) -> Callable[[Job, Transcript], Transcript]:
@@ -142,6 +143,10 @@ def _add_diarize(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diarize", help="who spoke when: speaker turns as RTTM or JSON")
     p.add_argument("paths", nargs="+", help="audio files, folders (recursive) or glob patterns")
     add_count_options(p)
+    field_option(p, "--overlap", choices=("off", "detect", "assign"), owner=OPTIONS,
+                 help="overlapped speech at speaker changes: detect lists it in the JSON's "
+                      "overlaps; assign also gives both speakers a turn there (RTTM lines "
+                      "overlap)")
     p.add_argument("--format", choices=("rttm", "json"), default="rttm")
     p.add_argument("--output-dir", default=None, help="write <stem>.<format> files here "
                                                       "(default: print)")

@@ -1,12 +1,14 @@
 """Clustering window embeddings into speakers.
 
-Average-linkage agglomerative clustering on cosine distance (SciPy's hierarchy), cut at
-the distance threshold. Clusters with too little speech, and the smallest ones beyond the
-most speakers allowed, are folded into their nearest neighbour; with too few clusters the
-tree is cut again at the fewest allowed. (A given count is both bounds, so an outlier
-cluster is folded away rather than kept at the cost of a real speaker.) Finally every
-window, including those too short to take part in the tree, goes to the speaker whose
-centroid it is closest to.
+Average-linkage agglomerative clustering on cosine distance (scikit-learn's
+``AgglomerativeClustering``), cut at the distance threshold. Clusters with too little
+speech, and the smallest ones beyond the most speakers allowed, are folded into their
+nearest neighbour; with too few clusters the clustering is run again for the fewest
+allowed. (A given count is both bounds, so an outlier cluster is folded away rather than
+kept at the cost of a real speaker: on the development conversations this gives a lower
+DER than clustering straight into the given count.) Finally every window, including those
+too short to take part in the clustering, goes to the speaker whose centroid it is
+closest to.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from earful.diarize.options import DiarizeOptions
+from earful.errors import DependencyMissingError
 
-#: Above this many windows, consecutive windows are averaged in groups before the tree is
-#: built (the tree costs memory quadratic in its points: 3000 points is about 36 MB).
+#: Above this many windows, consecutive windows are averaged in groups before clustering
+#: (which costs memory quadratic in its points: 3000 points is about 36 MB).
 MAX_POINTS = 3000
 
 
@@ -35,12 +38,18 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def _tree_labels(points: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """The tree (SciPy linkage matrix) and its cut at ``threshold``."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    tree = linkage(points, method="average", metric="cosine")
-    return tree, _relabel(fcluster(tree, t=threshold, criterion="distance"))
+def _agglomerate(points: np.ndarray, threshold: float | None = None,
+                 n_clusters: int | None = None) -> np.ndarray:
+    """Average-linkage clusters of ``points`` on cosine distance: merging stops at the
+    distance ``threshold``, or at ``n_clusters`` clusters."""
+    try:
+        from sklearn.cluster import AgglomerativeClustering
+    except ImportError as e:
+        raise DependencyMissingError("scikit-learn", "diarize", "speaker clustering") from e
+    model = AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average",
+                                    distance_threshold=threshold,
+                                    compute_full_tree=threshold is not None)
+    return _relabel(model.fit_predict(points))
 
 
 def _fold_small(emb: np.ndarray, labels: np.ndarray, seconds_per_point: float,
@@ -68,7 +77,7 @@ def cluster_windows(emb: np.ndarray, durations: np.ndarray, opts: DiarizeOptions
     Args:
         emb: (n, d) L2-normalised embeddings.
         durations: Each window's length in seconds; windows shorter than half of
-            ``opts.window`` are left out of the tree and given the nearest speaker.
+            ``opts.window`` are left out of the clustering and given the nearest speaker.
         opts: Speaker counts, threshold and the smallest cluster.
     """
     n = emb.shape[0]
@@ -88,17 +97,15 @@ def cluster_windows(emb: np.ndarray, durations: np.ndarray, opts: DiarizeOptions
         labels = np.zeros(1, np.int64)
     else:
         # Cut at the threshold, fold away clusters with too little speech (and any beyond
-        # ``hi``); too few clusters: cut the tree again at ``lo``.
-        tree, labels = _tree_labels(points, opts.threshold)
+        # ``hi``); too few clusters: cluster again into ``lo``.
+        labels = _agglomerate(points, threshold=opts.threshold)
         labels = _fold_small(points, labels, opts.step * group, opts.min_cluster_seconds,
                              lo, hi)
         if int(labels.max()) + 1 < lo:
-            from scipy.cluster.hierarchy import fcluster
-
-            labels = _relabel(fcluster(tree, t=lo, criterion="maxclust"))
+            labels = _agglomerate(points, n_clusters=lo)
     k = int(labels.max()) + 1
     cents = _centroids(points, labels, k)
-    # Every window to its nearest speaker: refines the tree's cut and places the windows
+    # Every window to its nearest speaker: refines the clusters and places the windows
     # that were left out of it.
     out: np.ndarray = np.argmax(emb @ cents.T, axis=1).astype(np.int64)
     return out

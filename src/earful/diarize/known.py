@@ -56,4 +56,7 @@ def name_speakers(d: Diarization, known: Mapping[str, np.ndarray],
               if sims[r, c] >= min_similarity}
     return replace(d, turns=[Turn(rename.get(t.speaker, t.speaker), t.start, t.end)
                              for t in d.turns],
+                   overlaps=[replace(o, speakers=(rename.get(o.speakers[0], o.speakers[0]),
+                                                  rename.get(o.speakers[1], o.speakers[1])))
+                             for o in d.overlaps],
                    embeddings={rename.get(s, s): e for s, e in d.embeddings.items()})

@@ -3,7 +3,9 @@ streams a file of any length through the same steps in bounded memory.
 
 Steps: speech regions (Silero VAD) -> overlapping windows -> speaker embeddings
 (Resemblyzer) -> clustering -> each 10 ms frame of speech to the speaker whose windows
-weigh most on it -> turns, with turns shorter than ``min_turn`` given to a neighbour.
+weigh most on it -> turns, with turns shorter than ``min_turn`` given to a neighbour ->
+changes moved into nearby pauses, and overlapped speech at changes without one
+(:mod:`earful.diarize.overlap`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,8 @@ from earful.audio.constants import SAMPLE_RATE
 from earful.diarize.cluster import cluster_windows
 from earful.diarize.embed import Windows, embed_windows, speech_regions
 from earful.diarize.options import DiarizeOptions
+from earful.diarize.overlap import FRAME as LEVEL_FRAME
+from earful.diarize.overlap import find_overlaps, frame_levels, snap_to_pauses
 from earful.diarize.result import Diarization, Turn
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,9 @@ class Embedded:
     regions: list[tuple[float, float]]
     windows: Windows
     duration: float
+    levels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    """Loudness above the noise floor per 10 ms (:func:`~earful.diarize.overlap.frame_levels`;
+    360 KB an hour), for placing changes and finding overlapped speech."""
 
 
 def extract(pieces: Iterable[tuple[float, np.ndarray]], opts: DiarizeOptions,
@@ -52,16 +59,28 @@ def extract(pieces: Iterable[tuple[float, np.ndarray]], opts: DiarizeOptions,
     """Speech regions and window embeddings of ``(offset, samples)`` pieces."""
     regions: list[tuple[float, float]] = []
     parts: list[Windows] = []
+    levels: list[tuple[int, np.ndarray]] = []
     total = 0.0
     with speaker_encoder() as encoder:
         for offset, chunk in pieces:
             local = speech_regions(chunk, opts)
             parts.append(embed_windows(encoder, chunk, local, opts, offset))
             regions += [(offset + a, offset + b) for a, b in local]
+            levels.append((round(offset / LEVEL_FRAME), frame_levels(chunk, local)))
             total = offset + chunk.size / SAMPLE_RATE
             if progress is not None:
                 progress(total)
-    return Embedded(regions, Windows.concat(parts), round(total, 3))
+    return Embedded(regions, Windows.concat(parts), round(total, 3), _join(levels))
+
+
+def _join(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """Per-chunk frame arrays laid at their first frames, in one array."""
+    if not parts:
+        return np.zeros(0, np.uint8)
+    out = np.zeros(max(at + p.size for at, p in parts), np.uint8)
+    for at, p in parts:
+        out[at:at + p.size] = p
+    return out
 
 
 def finish(emb: Embedded, opts: DiarizeOptions) -> Diarization:
@@ -69,11 +88,13 @@ def finish(emb: Embedded, opts: DiarizeOptions) -> Diarization:
     w = emb.windows
     labels = cluster_windows(w.embeddings, w.ends - w.starts, opts)
     turns, names = _name_speakers(assign_turns(emb.regions, w, labels, opts.min_turn))
+    turns, overlaps = find_overlaps(snap_to_pauses(turns, emb.levels, opts), emb.levels, opts)
     centroids = {}
     for label, name in names.items():
         mean = w.embeddings[labels == int(label)].mean(axis=0)
         centroids[name] = mean / (np.linalg.norm(mean) + 1e-9)
-    return Diarization(turns=turns, duration=emb.duration, embeddings=centroids)
+    return Diarization(turns=turns, duration=emb.duration, overlaps=overlaps,
+                       embeddings=centroids)
 
 
 def _run(pieces: Iterable[tuple[float, np.ndarray]], opts: DiarizeOptions,

@@ -29,6 +29,21 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """A stretch where two speakers were heard at once."""
+
+    start: float
+    end: float
+    speakers: tuple[str, str]
+    """The speaker before the change and the one after it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``start``, ``end``, ``speakers``."""
+        return {"start": round(self.start, 3), "end": round(self.end, 3),
+                "speakers": list(self.speakers)}
+
+
+@dataclass(frozen=True)
 class Diarization:
     """Who spoke when in one recording."""
 
@@ -36,8 +51,9 @@ class Diarization:
     """Speaker turns in time order; turns of different speakers may overlap."""
     duration: float
     """Seconds of audio."""
-    overlaps: list[tuple[float, float]] = field(default_factory=list)
-    """Stretches where two speakers were heard at once (both have a turn there)."""
+    overlaps: list[Overlap] = field(default_factory=list)
+    """Stretches where two speakers were heard at once, in time order (both speakers
+    also have a turn there when the overlaps were assigned)."""
     embeddings: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     """Each speaker's mean speaker embedding (for naming speakers; not serialised)."""
 
@@ -66,15 +82,15 @@ class Diarization:
         return {"duration": round(self.duration, 3), "speakers": self.speakers,
                 "turns": [{**asdict(t), "start": round(t.start, 3), "end": round(t.end, 3)}
                           for t in self.turns],
-                "overlaps": [{"start": round(a, 3), "end": round(b, 3)}
-                             for a, b in self.overlaps]}
+                "overlaps": [o.to_dict() for o in self.overlaps]}
 
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON."""
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
     def to_rttm(self, uri: str = "audio") -> str:
-        """Standard RTTM: one ``SPEAKER`` line per turn."""
+        """Standard RTTM: one ``SPEAKER`` line per turn (turns of two speakers overlap
+        where overlapped speech was assigned to both)."""
         return to_rttm(self.turns, uri)
 
 
