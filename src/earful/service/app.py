@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from earful import __version__
 from earful.config import Settings, get_settings
 from earful.models import manager
-from earful.service import errors
+from earful.service import errors, memory
 from earful.service.core import Service
 from earful.service.middleware import ApiKey, BodyLimit, RequestContext
 from earful.service.realtime import router as realtime_router
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service app from ``settings`` (default: the environment's)."""
     settings = settings or get_settings()
+    memory.limit_arenas(settings.malloc_arenas)  # before the worker threads start
     svc = Service(settings)
 
     @asynccontextmanager
@@ -43,10 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             loop = asyncio.get_running_loop()
             app.state.preloading = loop.run_in_executor(None, svc.preload)
         sweeper = asyncio.create_task(_sweep_idle_models(settings.model_ttl_seconds))
+        trimmer = asyncio.create_task(_trim_memory(settings.memory_trim_seconds))
         try:
             yield
         finally:
             sweeper.cancel()
+            trimmer.cancel()
             svc.pool.shutdown()
 
     app = FastAPI(title="earful", version=__version__, lifespan=lifespan,
@@ -70,6 +73,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["*"])
     app.add_middleware(RequestContext, metrics=svc.metrics, service=svc)
     return app
+
+
+async def _trim_memory(interval: float) -> None:
+    """Hand free heap pages back to the system every ``interval`` seconds (0: never)."""
+    if interval <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(interval)
+        await loop.run_in_executor(None, memory.trim)
 
 
 async def _sweep_idle_models(ttl_seconds: float) -> None:
