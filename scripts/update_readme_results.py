@@ -13,8 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio", "diarization",
          "classify_results", "kws_encoder", "kws_recipes", "fsdd_speakers", "service_load",
-         "service_bombs", "service_soak", "asr_batching", "realtime", "speech_streaming",
-         "tts_kokoro",
+         "service_bombs", "service_soak", "asr_batching", "realtime", "sse_latency",
+         "speech_streaming",
+         "tts_kokoro", "tts_kokoro_clone",
          "tts_clone", "tts_speed", "ray_scaling"]
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 

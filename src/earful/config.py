@@ -92,7 +92,17 @@ class Settings(BaseSettings):
         default=None, description="Extra Piper voices (NAME.onnx + NAME.onnx.json).")
     voice_store: Path = Field(
         default=Path("voices"), description="Where saved cloning voices are kept.")
-    clone_engine: str = Field(default="offline", description="Default cloning engine.")
+    malloc_arenas: int = Field(
+        default=2, ge=0, le=64, description="Cap on glibc malloc arenas in the server (0: "
+        "glibc's default of 8 per core, which lets resident memory ratchet up under load).")
+    memory_trim_seconds: float = Field(
+        default=30.0, ge=0, description="How often the server returns free heap pages to "
+        "the system (malloc_trim; 0: never).")
+    clone_engine: str = Field(default="kokoro", description="Default cloning engine: kokoro, "
+                              "offline or xtts.")
+    clone_enrol_steps: int = Field(
+        default=16, ge=0, le=200, description="Kokoro cloning: search steps after the "
+        "voice-bank look-up when a reference is enrolled (0: look-up only, a few seconds).")
     xtts_model_dir: Path | None = Field(
         default=None, description="Folder with XTTS-v2 config.json, model.pth, vocab.json.")
     xtts_accept_license: bool = Field(
@@ -127,7 +137,8 @@ class Settings(BaseSettings):
                          voices_dir=self.tts_voices_dir,
                          voice_store=self.voice_store, max_text_chars=self.max_text_chars,
                          xtts_model_dir=self.xtts_model_dir, xtts_device=self.xtts_device,
-                         xtts_accept_license=self.xtts_accept_license)
+                         xtts_accept_license=self.xtts_accept_license,
+                         enrol_steps=self.clone_enrol_steps)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""The demo driven in headless Chromium, as a person would: upload, press, read the page.
+"""The demo driven in headless Chromium, as a person would: upload, press, read the page;
+on the Live tab, speak into a fake microphone (Chromium plays a WAV file as one).
 
 Needs Debian's chromium (``make test`` installs it when it can) and the playwright Python
 package (dev extra); Playwright's own browser download is not used. Screenshots of each tab
@@ -24,7 +25,7 @@ import pytest
 
 # Where `make docs` wants the pictures; unset in test runs.
 DOCS = Path(os.environ["EARFUL_DEMO_DOCS"]) if os.environ.get("EARFUL_DEMO_DOCS") else None
-TABS = ["transcribe", "speak", "clone", "classify"]
+TABS = ["transcribe", "speak", "clone", "classify", "live"]
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -90,16 +91,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(server: str) -> Iterator[Any]:
+def pw() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        # launch() gives Chromium a fresh, empty profile of its own.
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        pg.set_default_timeout(TIMEOUT_MS)
-        pg.goto(server + "/")
-        pg.get_by_role("tab", name="Transcribe").wait_for()
-        yield pg
-        browser.close()
+        yield p
+
+
+def _open(pw: Any, url: str, *flags: str) -> tuple[Any, Any]:
+    """A fresh Chromium (launch() gives it an empty profile of its own) showing the demo."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*FLAGS, *flags])
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.goto(url + "/")
+    pg.get_by_role("tab", name="Transcribe").wait_for()
+    return browser, pg
+
+
+@pytest.fixture(scope="module")
+def page(server: str, pw: Any) -> Iterator[Any]:
+    browser, pg = _open(pw, server)
+    yield pg
+    browser.close()
 
 
 def _shot(page: Any, folder: Path, name: str) -> None:
@@ -153,8 +164,33 @@ def _output_audio(page: Any, elem_id: str) -> float:
     return decode(body, None).duration
 
 
+def _options(page: Any, elem_id: str, wanted: str) -> list[str]:
+    """The choices a dropdown with a value lists, once one containing ``wanted`` is there
+    (they load after the page); the list is closed again and the value left as it was."""
+    box = page.locator(f"#{elem_id} input")
+    page.wait_for_function(f"() => document.querySelector('#{elem_id} input')?.value")
+    for _ in range(60):
+        value = box.input_value()
+        box.click()
+        options = page.locator("[data-testid='dropdown-option']")
+        options.first.wait_for()
+        texts = [t.replace("✓", "").strip() for t in options.all_inner_texts()]
+        box.press("Escape")
+        if any(wanted in t for t in texts):
+            break
+        time.sleep(1)
+    assert box.input_value() == value
+    return texts
+
+
 def test_speak_tab(page: Any, shots: Path) -> None:
+    from earful.tts.kokoro_engine import kokoro_voices
+
     page.get_by_role("tab", name="Speak").click()
+    voices = _options(page, "speak-voice", "Piper")
+    assert any(v.startswith("Piper · en_US-joe-medium") for v in voices), voices
+    if kokoro_voices():
+        assert "Kokoro · jm_kumo (Japanese, male)" in voices, voices
     page.get_by_role("button", name="Speak", exact=True).click()
     assert 1.0 < _output_audio(page, "speech") < 6.0
     _shot(page, shots, "speak")
@@ -171,6 +207,16 @@ def test_clone_tab(page: Any, shots: Path) -> None:
     value = float(page.locator("#similarity strong").inner_text().split(":")[-1])
     assert 0.2 < value < 1.0
     _shot(page, shots, "clone")
+    # Save the reference as a voice (Kokoro enrolled it for the clone: its style is reused).
+    page.locator("#voice-name input, #voice-name textarea").first.fill("Speaker p240")
+    page.get_by_role("button", name="Save as voice").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#save-status textarea')?.value || '')"
+        ".startsWith('Saved')")
+    page.get_by_role("tab", name="Speak").click()
+    voices = _options(page, "speak-voice", "Speaker p240")
+    assert "Saved · Speaker p240 (cloned with Kokoro)" in voices, voices
+    page.get_by_role("tab", name="Clone").click()
 
 
 def test_classify_tab(page: Any, test_data: Path, shots: Path) -> None:
@@ -183,6 +229,57 @@ def test_classify_tab(page: Any, test_data: Path, shots: Path) -> None:
         "() => (document.querySelector('#labels')?.innerText || '').includes('yes')")
     assert top.inner_text().strip().lower() == "yes"
     _shot(page, shots, "classify")
+
+
+def _fake_microphone(test_data: Path, folder: Path) -> Path:
+    """jfk.wav between quiet stretches, as the 16-bit PCM WAV file Chromium's fake
+    microphone plays (over and over)."""
+    import numpy as np
+    import soundfile as sf
+
+    audio, rate = sf.read(test_data / "jfk.wav", dtype="float32")
+    quiet = np.zeros(rate, np.float32)
+    path = folder / "microphone.wav"
+    sf.write(path, np.concatenate([quiet, audio, quiet, quiet]), rate, subtype="PCM_16")
+    return path
+
+
+def _record(page: Any) -> None:
+    """Press Record until audio flows. The recorder loads its WAV encoder after the tab
+    shows, and a press before that records nothing: then stop and press again."""
+    for _ in range(5):
+        try:
+            with page.expect_request(lambda r: "/gradio_api/upload" in r.url, timeout=15_000):
+                page.locator("#live-audio button", has_text="Record").click()
+            return
+        except sync_api.TimeoutError:
+            page.locator("#live-audio button", has_text="Stop").click()
+            page.locator("#live-status", has_text="Stopped").wait_for()
+    pytest.fail("the fake microphone sent no audio")
+
+
+def test_live_tab(server: str, pw: Any, test_data: Path, shots: Path,
+                  tmp_path: Path) -> None:
+    mic = _fake_microphone(test_data, tmp_path)
+    browser, pg = _open(pw, server, "--use-fake-ui-for-media-stream",
+                        "--use-fake-device-for-media-stream",
+                        f"--use-file-for-fake-audio-capture={mic}")
+    try:
+        pg.get_by_role("tab", name="Live").click()
+        _record(pg)
+        # Finished sentences land in the transcript while the microphone keeps going.
+        pg.wait_for_function(
+            "() => (document.querySelector('#live-transcript textarea')?.value || '')"
+            ".toLowerCase().includes('country')")
+        assert "Listening" in pg.locator("#live-status").inner_text()
+        _shot(pg, shots, "live")
+        pg.locator("#live-audio button", has_text="Stop").click()
+        pg.locator("#live-status", has_text="Stopped").wait_for()
+        text = pg.locator("#live-transcript textarea").input_value().lower()
+        assert "country" in text, text
+        assert pg.locator("#live-partial textarea").input_value() == ""
+    finally:
+        browser.close()
 
 
 def test_walkthrough_gif(shots: Path) -> None:
@@ -199,7 +296,7 @@ def test_walkthrough_gif(shots: Path) -> None:
     frames[0].save(gif, save_all=True, append_images=frames[1:], duration=2500, loop=0,
                    optimize=True)
     with Image.open(gif) as check:
-        assert isinstance(check, GifImagePlugin.GifImageFile) and check.n_frames == 4
+        assert isinstance(check, GifImagePlugin.GifImageFile) and check.n_frames == len(TABS)
     if DOCS is not None:  # `make docs`: every tab passed, so the pictures are worth keeping
         (DOCS / "screenshots").mkdir(parents=True, exist_ok=True)
         for name in TABS:

@@ -26,7 +26,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tts(root: Path) -> Iterator[TestClient]:
-    app = create_app(make_settings(root, voice_store=root / "voices", max_text_chars=500))
+    app = create_app(make_settings(root, voice_store=root / "voices", max_text_chars=500,
+                                   clone_enrol_steps=2))
     with TestClient(app) as c:
         yield c
 
@@ -61,13 +62,23 @@ def test_synthesize_errors(tts: TestClient) -> None:
 
 
 def test_clone_voice_with_a_reference(tts: TestClient, test_data: Path) -> None:
-    resp = tts.post("/clone-voice", data={"text": "Ask not what your country can do."},
-                    files=reference(test_data))
+    resp = tts.post("/clone-voice", data={"text": "Ask not what your country can do.",
+                                          "engine": "offline"}, files=reference(test_data))
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "audio/wav"
     assert resp.headers["x-engine"] == "offline" and resp.headers["x-output-id"]
     audio = decode(resp.content, None)
     assert 1.0 < audio.duration < 5.0 and np.abs(audio.samples).max() > 0.05
+    if tts.get("/voices").json()["kokoro"]:
+        # the default engine
+        resp = tts.post("/clone-voice", data={"text": "Ask not what your country can do.",
+                                              "score": "true"}, files=reference(test_data))
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["x-engine"] == "kokoro"
+        assert 0.3 < float(resp.headers["x-speaker-similarity"]) < 1.0
+        assert_error(tts.post("/clone-voice", data={"text": "x", "engine": "kokoro",
+                                                    "language": "de"},
+                              files=reference(test_data)), 422)
 
 
 def test_clone_voice_errors(tts: TestClient, test_data: Path) -> None:
@@ -113,6 +124,18 @@ def test_saved_voices(tts: TestClient, test_data: Path) -> None:
     assert 0.3 < similarity < 1.0
     meta = tts.get(f"/outputs/{resp.headers['x-output-id']}/metadata").json()
     assert meta["speaker_similarity"] == pytest.approx(similarity, abs=1e-4)
+    if tts.get("/voices").json()["kokoro"]:
+        # saving enrolled a Kokoro style: OpenAI's route clones with it under tts-1-hd (by
+        # id or by name), while a bundled Kokoro voice stays plain Kokoro
+        for voice in (vid, "Kennedy"):
+            spoken = tts.post("/v1/audio/speech", json={
+                "model": "tts-1-hd", "input": "Saved voices work.", "voice": voice,
+                "response_format": "wav"})
+            assert spoken.status_code == 200, spoken.text
+            assert (spoken.headers["x-engine"], spoken.headers["x-voice"]) == ("kokoro", vid)
+        plain = tts.post("/v1/audio/speech", json={"model": "kokoro", "input": "Plain.",
+                                                   "voice": "jf_alpha", "response_format": "wav"})
+        assert (plain.headers["x-engine"], plain.headers["x-voice"]) == ("kokoro", "jf_alpha")
     assert_error(tts.post("/voices", data={"name": "Kennedy"}, files=reference(test_data)),
                  422)
     assert tts.delete(f"/voices/{vid}").json() == {"deleted": vid}

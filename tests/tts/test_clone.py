@@ -37,7 +37,7 @@ def test_undecodable_reference(tmp_path: Path) -> None:
 
 def test_offline_engine_is_english_only() -> None:
     with pytest.raises(InvalidOptionError, match="English only"):
-        CloneOptions(language="fr")
+        CloneOptions(engine="offline", language="fr")
     assert CloneOptions(engine="xtts", language="fr").language == "fr"
 
 
@@ -50,7 +50,8 @@ def test_clone_sounds_more_like_the_reference_and_stays_intelligible(
     enc = load_speaker_encoder()
     ref = (jfk_reference.samples, jfk_reference.sample_rate)
     plain = [speak_text(t, tts_config) for t in TEXTS]
-    cloned = [clone(t, tts_config, CloneOptions(), reference=jfk_reference) for t in TEXTS]
+    cloned = [clone(t, tts_config, CloneOptions(engine="offline"), reference=jfk_reference)
+              for t in TEXTS]
     base = np.mean([speaker_similarity(enc, *ref, s.samples, s.sample_rate) for s in plain])
     conv = np.mean([speaker_similarity(enc, *ref, s.samples, s.sample_rate) for s in cloned])
     assert conv > base + 0.02, (base, conv)
@@ -66,8 +67,8 @@ def test_saved_voice_round_trip(jfk_reference: Any, tts_config: TtsConfig,
     with monkeypatch.context() as m:
         # The stored profile is enough: the saved recording is not decoded again.
         m.setattr(VoiceStore, "reference", lambda *a: pytest.fail("reference decoded"))
-        by_id = clone("Ask not.", tts_config, CloneOptions(), voice_id=saved["id"])
-    by_name = clone("Ask not.", tts_config, CloneOptions(), voice_id="Kennedy")
+        by_id = clone("Ask not.", tts_config, CloneOptions(engine="offline"), voice_id=saved["id"])
+    by_name = clone("Ask not.", tts_config, CloneOptions(engine="offline"), voice_id="Kennedy")
     assert by_id.voice == by_name.voice == saved["id"]
     with pytest.raises(InvalidOptionError, match="either"):
-        clone("x", tts_config, CloneOptions())
+        clone("x", tts_config, CloneOptions(engine="offline"))

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from earful.cli import field_option, given, show_progress
 
@@ -22,7 +22,7 @@ SPEAK = "earful.tts.piper_engine:SpeakOptions"
 KOKORO = "earful.tts.kokoro_engine:KokoroOptions"
 SPEAK_ENGINES = ("piper", "kokoro")
 CLONE = "earful.tts.clone:CloneOptions"
-CLONE_ENGINES = ("offline", "xtts")
+CLONE_ENGINES = ("kokoro", "offline", "xtts")  # earful.tts.clone.ENGINES, unimported
 
 
 def speak_options(args: argparse.Namespace) -> SpeakOptions | KokoroOptions:
@@ -102,8 +102,16 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     if args.action == "add":
         if not args.name or not args.reference:
             raise SystemExit("usage: earful voices add NAME REF_AUDIO")
-        print(json.dumps(save_voice(args.name, load_reference(args.reference),
-                                    settings.tts_config())))
+        from tqdm import tqdm
+
+        reference = load_reference(args.reference)
+        with tqdm(desc="enrolling", unit="try", disable=not show_progress(args)) as bar:
+            def progress(done: int, planned: int) -> None:
+                bar.total = planned
+                bar.update(done - bar.n)
+
+            saved = save_voice(args.name, reference, settings.tts_config(), progress)
+        print(json.dumps(saved))
     elif args.action == "remove":
         if not args.name:
             raise SystemExit("usage: earful voices remove NAME")
@@ -113,13 +121,54 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge_speakers(args: argparse.Namespace, config: Any, opts: Any,
+                    sentences: tuple[str, ...]) -> int:
+    """``eval-clone --speakers``: each reference judged by the speaker's other recordings."""
+    from tqdm import tqdm
+
+    from earful.tts.clone_eval import judge_clones, speaker_cases
+    from earful.tts.reference import check_reference
+    from earful.tts.similarity import embed, load_speaker_encoder
+    from earful.tts.synth import clone, enrol_kokoro, profile_reference
+
+    cases = speaker_cases(Path(args.speakers))
+    if args.limit:
+        cases = cases[:args.limit]
+    encoder = load_speaker_encoder()
+
+    def enrol(samples: Any, rate: int) -> Any:
+        ref = check_reference(samples, rate)
+        if opts.engine == "kokoro":
+            enrol_kokoro(ref, config)  # cached: the clones below start at once
+        elif opts.engine == "offline":
+            profile_reference(ref, config, opts.base_voice)
+        return ref
+
+    bar = tqdm(total=len(cases), unit="reference", disable=args.json or not show_progress(args))
+    report = judge_clones(cases, enrol, lambda t, ref: clone(t, config, opts, reference=ref),
+                          lambda x, r: embed(encoder, x, r), opts.engine, sentences,
+                          progress=lambda _: bar.update(1))
+    bar.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(f"{'reference':<24} {'sim':>6} {'noisy':>6} {'ceil':>6} {'WER':>6} "
+              f"{'DNSMOS':>7} {'enrol s':>8}")
+        for c in report.cases:
+            print(f"{c.speaker + '/' + c.reference:<24} {c.similarity:6.3f} "
+                  f"{c.degraded_similarity:6.3f} {c.ceiling:6.3f} {c.wer:6.3f} "
+                  f"{c.dnsmos:7.2f} {c.enrol_seconds:8.1f}")
+        print(json.dumps({"summary": report.summary()}))
+    return 0
+
+
 def _cmd_eval_clone(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from earful.config import get_settings
     from earful.tts.evaluate import SENTENCES, evaluate_clones, reference_files
     from earful.tts.similarity import load_speaker_encoder
-    from earful.tts.synth import clone, profile_reference, speak_text
+    from earful.tts.synth import clone, enrol_kokoro, profile_reference, speak_text
 
     settings = get_settings()
     config = settings.tts_config()
@@ -128,6 +177,11 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
         sentences = tuple(line.strip() for line in
                           Path(args.sentences).read_text(encoding="utf-8").splitlines()
                           if line.strip())
+    if args.speakers:
+        return _judge_speakers(args, config, eval_clone_options(args, settings), sentences)
+    if not args.references:
+        raise SystemExit("give --references (judged against the clip) or --speakers "
+                         "(judged against each speaker's other recordings)")
     refs = [p for folder in args.references for p in reference_files(Path(folder))]
     if args.limit:
         refs = refs[:args.limit]
@@ -138,7 +192,9 @@ def _cmd_eval_clone(args: argparse.Namespace) -> int:
         lambda t, ref: clone(t, config, opts, reference=ref), load_speaker_encoder(),
         sentences, opts.engine, progress=lambda _: bar.update(1),
         prepare=((lambda ref: profile_reference(ref, config, opts.base_voice))
-                 if opts.engine == "offline" else None))
+                 if opts.engine == "offline"
+                 else (lambda ref: enrol_kokoro(ref, config)) if opts.engine == "kokoro"
+                 else None))
     bar.close()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -195,7 +251,11 @@ def _add_voices(sub: argparse._SubParsersAction) -> None:
 
 def _add_eval_clone(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval-clone", help="score cloning: similarity, WER, DNSMOS, speed")
-    p.add_argument("--references", nargs="+", required=True, help="folder(s) of references")
+    p.add_argument("--references", nargs="+", help="folder(s) of references (each clone "
+                   "judged against its own reference clip)")
+    p.add_argument("--speakers", help="folder of speaker folders: each 6-15 s recording "
+                   "(two per speaker) is a reference, and its clones are judged against the "
+                   "speaker's other recordings, also after MP3 and 20 dB noise")
     p.add_argument("--sentences", help="text file, one sentence per line")
     field_option(p, "--engine", choices=CLONE_ENGINES, owner=CLONE, help="cloning engine")
     p.add_argument("--limit", type=int, default=0, help="first N references only")

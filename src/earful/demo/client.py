@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,10 @@ class EarfulClient:
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 300.0,
                  ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
+        self.http = httpx.Client(base_url=self.base_url, headers=headers,
                                  timeout=timeout)
 
     @staticmethod
@@ -82,12 +86,23 @@ class EarfulClient:
         return result
 
     def synthesize(self, text: str, voice: str | None = None, speed: float = 1.0,
-                   fmt: str = "wav") -> AudioReply:
-        """``POST /synthesize``."""
+                   fmt: str = "wav", engine: str | None = None) -> AudioReply:
+        """``POST /synthesize`` (``engine``: ``piper`` or ``kokoro``; default Piper)."""
         body: dict[str, Any] = {"text": text, "speed": speed, "format": fmt}
         if voice:
             body["voice"] = voice
+        if engine:
+            body["engine"] = engine
         resp = self._check(self.http.post("/synthesize", json=body))
+        return AudioReply(resp.content, resp.headers.get("content-type", ""), dict(resp.headers))
+
+    def speech(self, text: str, voice: str, model: str = "tts-1-hd", speed: float = 1.0,
+               fmt: str = "wav") -> AudioReply:
+        """``POST /v1/audio/speech`` (OpenAI's shape): ``tts-1-hd`` speaks a saved voice
+        cloned with Kokoro, and a Piper or Kokoro voice (or a Kokoro mix) with its engine."""
+        body = {"model": model, "input": text, "voice": voice, "speed": speed,
+                "response_format": fmt}
+        resp = self._check(self.http.post("/v1/audio/speech", json=body))
         return AudioReply(resp.content, resp.headers.get("content-type", ""), dict(resp.headers))
 
     def clone(self, text: str, reference: str | Path | None = None,
@@ -110,3 +125,28 @@ class EarfulClient:
                               files={"reference": self._file(reference)})
         result: dict[str, Any] = self._check(resp).json()
         return result
+
+    def add_voice_stream(self, name: str, reference: str | Path) -> Iterator[dict[str, Any]]:
+        """``POST /voices`` with ``stream=true``: its events as they arrive.
+
+        Yields ``voice.enrol.progress`` events (``done``, ``planned``) while the Kokoro
+        style is sought, then the ``voice.created`` event (the saved voice under ``voice``).
+        Closing the iterator early hangs up, and the server stops the enrolment.
+
+        Raises:
+            ApiError: The request was refused (a bad name or recording, a busy server), or
+                saving failed once the stream had started (its ``error`` event).
+        """
+        with self.http.stream("POST", "/voices", data={"name": name, "stream": "true"},
+                              files={"reference": self._file(reference)}) as resp:
+            if resp.status_code >= 400:
+                resp.read()
+                self._check(resp)
+            for line in resp.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                data: dict[str, Any] = json.loads(line[6:])
+                if "error" in data:
+                    err = data["error"]
+                    raise ApiError(int(err.get("status", 500)), str(err.get("message")))
+                yield data

@@ -1,12 +1,16 @@
-"""The Gradio interface: four tabs over the HTTP API (a thin client, no models in here)."""
+"""The Gradio interface: five tabs over the HTTP API (a thin client, no models in here)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from earful.demo.client import ApiError, EarfulClient
+from earful.demo.live import live_tab
+from earful.demo.voices import save_updates, saved_choices, speak_choices
+from earful.demo.voices import speak as speak_choice
 from earful.errors import DependencyMissingError
 from earful.tts.clone import ENGINES as CLONE_ENGINES
 
@@ -16,8 +20,9 @@ EXAMPLES = Path(__file__).parent / "examples"
 DIFF_COLORS = {"substituted": "#f5a623", "deleted": "#e74c3c", "inserted": "#3498db"}
 INTRO = ("**earful** — offline speech toolkit. Every tab calls the same HTTP API as any other "
          "client ([/docs](/docs)). Whisper tiny.en transcribes (and its encoder, with a small "
-         "head, spots keywords), Piper speaks, and the offline engine clones a voice from 3 "
-         "to 30 s of reference.")
+         "head, spots keywords), Piper and Kokoro speak, Kokoro or the offline engine clones "
+         "a voice from 3 to 30 s of reference (save it as a voice to speak with it later), "
+         "and Live transcribes the microphone as you speak.")
 
 
 def _gradio() -> Any:
@@ -158,20 +163,23 @@ class Handlers:
         return (result, result["text"], rows, line,
                 diff_tokens(word_diff(reference, result["text"], norm)))
 
-    def speak(self, text: str, voice: str, speed: float) -> tuple[tuple[int, Any], str]:
-        """Audio file and a one-line description."""
+    def speak(self, text: str, voice: str | None, speed: float,
+              ) -> tuple[tuple[int, Any], str]:
+        """Audio file and a one-line description; ``voice`` is a Speak choice
+        (:func:`earful.demo.voices.speak_choices`) or a typed voice."""
         try:
-            reply = self.client.synthesize(text, voice or None, speed)
+            reply = speak_choice(self.client, text, voice, speed)
         except ApiError as e:
             raise self._fail(e) from e
         h = reply.headers
         return (_samples(reply.audio),
-                f"{h.get('x-audio-duration')} s, voice {h.get('x-voice')}")
+                f"{h.get('x-audio-duration')} s, voice {h.get('x-voice')} "
+                f"({h.get('x-engine')})")
 
     def clone(self, text: str, reference: str | None, saved: str, engine: str,
               ) -> tuple[tuple[int, Any], str]:
         """Cloned audio and its speaker similarity to the reference."""
-        voice_id = saved.split(" ")[0] if saved and not reference else None
+        voice_id = saved.strip() if saved and not reference else None
         if not reference and not voice_id:
             raise _gradio().Error("upload or record a reference, or pick a saved voice")
         try:
@@ -194,15 +202,15 @@ class Handlers:
             raise self._fail(e) from e
         return {item["label"]: item["score"] for item in result["top_k"]}
 
-    def voice_choices(self) -> tuple[list[str], list[str]]:
-        """Piper voices and saved voices (``id name``), for the dropdowns."""
+    def voice_choices(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """Every voice for the Speak tab, and the saved voices for the Clone tab, as
+        ``(label, value)`` pairs (empty when the API cannot be reached)."""
         try:
             voices = self.client.voices()
         except (ApiError, OSError) as e:
             logger.warning("could not list voices: %s", e)
             return [], []
-        return ([v["name"] for v in voices["piper"]],
-                [f"{v['id']} {v['name']}" for v in voices["saved"]])
+        return speak_choices(voices), saved_choices(voices)
 
 
 def build_demo(client: EarfulClient) -> Any:
@@ -249,7 +257,9 @@ def build_demo(client: EarfulClient) -> Any:
                 with gr.Column():
                     s_text = gr.Textbox(label="Text", lines=3,
                                         value="Hello! This voice runs entirely offline.")
-                    s_voice = gr.Dropdown(label="Voice", choices=[], allow_custom_value=True)
+                    s_voice = gr.Dropdown(label="Voice (Piper, Kokoro, or saved: cloned "
+                                                "with Kokoro)", choices=[],
+                                          allow_custom_value=True, elem_id="speak-voice")
                     s_speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
                     s_btn = gr.Button("Speak", variant="primary")
                 with gr.Column():
@@ -265,15 +275,28 @@ def build_demo(client: EarfulClient) -> Any:
                                      label="Reference voice (3 to 30 s)",
                                      elem_id="clone-reference")
                     c_saved = gr.Dropdown(label="…or a saved voice", choices=[],
-                                          allow_custom_value=True)
+                                          allow_custom_value=True, elem_id="saved-voice")
                     c_engine = gr.Radio(list(CLONE_ENGINES), value=CLONE_ENGINES[0],
                                         label="Engine")
                     c_btn = gr.Button("Clone", variant="primary")
+                    with gr.Row():
+                        c_name = gr.Textbox(label="Save the reference as a voice named",
+                                            elem_id="voice-name", scale=3)
+                        c_save = gr.Button("Save as voice", scale=1)
+                    c_status = gr.Textbox(label="Saving", interactive=False,
+                                          elem_id="save-status")
                 with gr.Column():
                     c_audio = gr.Audio(label="Cloned speech", type="numpy", elem_id="cloned")
                     c_sim = gr.Markdown(elem_id="similarity")
             gr.Examples([[str(EXAMPLES / "reference_p240.mp3")]], inputs=[c_ref])
             c_btn.click(h.clone, [c_text, c_ref, c_saved, c_engine], [c_audio, c_sim])
+
+            def save(name: str, reference: str | None,  # gradio fills in ``progress``
+                     progress: Any = gr.Progress()) -> Iterator[tuple[Any, Any, Any]]:  # noqa: B008
+                yield from save_updates(client, gr, name, reference, progress)
+
+            c_save.click(save, [c_name, c_ref], [c_status, s_voice, c_saved],
+                         show_progress_on=[c_status])
         with gr.Tab("Classify", id="classify"):
             with gr.Row():
                 with gr.Column():
@@ -287,10 +310,11 @@ def build_demo(client: EarfulClient) -> Any:
                                        elem_id="labels")
             gr.Examples([[str(EXAMPLES / "keyword_yes.wav")]], inputs=[k_audio])
             k_btn.click(h.classify, [k_audio], [k_label])
+        live_tab(gr, client.base_url, client.api_key)
 
         def refresh() -> tuple[Any, Any]:
-            piper, saved = h.voice_choices()
-            return (gr.update(choices=piper, value=piper[0] if piper else None),
+            every, saved = h.voice_choices()
+            return (gr.update(choices=every, value=every[0][1] if every else None),
                     gr.update(choices=saved))
 
         demo.load(refresh, None, [s_voice, c_saved])

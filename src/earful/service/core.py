@@ -131,16 +131,34 @@ class Service:
         """Admit a job that produces items now (raising at once if it is refused) and
         return the items as the pool's thread makes them. Closing the iterator early (a
         client gone) sets the event ``produce`` gets, and it stops at its next item."""
+        def run(emit: Callable[[T], None], stop: threading.Event) -> None:
+            for item in produce(stop):
+                if stop.is_set():
+                    return
+                emit(item)
+
+        return self.stream_reports(run, timeout=timeout, work=work)
+
+    def stream_reports(self, run: Callable[[Callable[[T], None], threading.Event], None], *,
+                       timeout: float, work: float) -> AsyncIterator[T]:
+        """:meth:`stream_job` for a job that reports items through a callback rather than
+        yielding them (one whose library call takes a progress callback).
+
+        ``run(emit, stop)`` runs in the pool; each ``emit(item)`` is sent on at once. Closing
+        the iterator early sets ``stop`` (later items are dropped): ``run`` should check it
+        wherever it can stop, and return.
+        """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[T] | None] = asyncio.Queue()
         stop = threading.Event()
 
+        def emit(item: T) -> None:
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, (item,))
+
         def job() -> None:
             try:
-                for item in produce(stop):
-                    if stop.is_set():
-                        return
-                    loop.call_soon_threadsafe(queue.put_nowait, (item,))
+                run(emit, stop)
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 

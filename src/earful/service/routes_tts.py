@@ -54,9 +54,10 @@ class SpeechIn(BaseModel):
 
     model: str = Field(description="tts-1 or piper: the Piper engine; tts-1-hd or kokoro: "
                                    "Kokoro (a Piper or Kokoro voice in `voice` picks its own "
-                                   "engine under tts-1, tts-1-hd and gpt-4o-mini-tts); a clone "
-                                   f"engine ({', '.join(CLONE_ENGINES)}) speaks in the "
-                                   "saved voice named in `voice`.")
+                                   "engine under tts-1, tts-1-hd and gpt-4o-mini-tts; a saved "
+                                   "voice is cloned, with Kokoro under tts-1-hd and kokoro); "
+                                   f"a clone engine ({', '.join(CLONE_ENGINES)}) speaks in "
+                                   "the saved voice named in `voice`.")
     input: str = Field(description="What to say.")
     voice: str = Field(description="An OpenAI voice name (the engine's default voice), a "
                                    "Piper or Kokoro voice, a Kokoro mix, or a saved voice id.")
@@ -78,11 +79,12 @@ def _encode(speech: Speech, fmt: str) -> bytes:
 
 async def _respond(svc: Service, request: Request, work: Any, fmt: str, seconds_hint: float,
                    extra: dict[str, Any] | None = None,
-                   score_against: Any = None) -> Response:
+                   score_against: Any = None, setup_seconds: float = 0.0) -> Response:
     """Run ``work`` in the pool, save the output folder, answer with the audio.
 
     ``score_against``, a callable returning the reference, adds the speaker similarity of
-    the output to it (header ``X-Speaker-Similarity`` and the metadata).
+    the output to it (header ``X-Speaker-Similarity`` and the metadata). ``setup_seconds``
+    is time the job may spend before it speaks (a Kokoro enrolment), added to its timeout.
     """
     def job() -> tuple[Speech, bytes, str, float | None]:
         speech = work()
@@ -97,7 +99,8 @@ async def _respond(svc: Service, request: Request, work: Any, fmt: str, seconds_
         return speech, audio, svc.outputs.save(audio, fmt, meta), similarity
 
     speech, audio, out_id, similarity = await svc.pool.run(
-        job, timeout=svc.timeout_for(seconds_hint), work=seconds_hint)
+        job, timeout=svc.timeout_for(seconds_hint) + setup_seconds,
+        work=seconds_hint + setup_seconds)
     headers = {"X-Output-ID": out_id, "X-Audio-Duration": f"{speech.duration:.3f}",
                "X-Engine": speech.engine, "X-Voice": speech.voice}
     if similarity is not None:
@@ -111,6 +114,25 @@ def _speak_options(engine: str, speed: float) -> Any:
     from earful.tts.piper_engine import SpeakOptions
 
     return KokoroOptions(speed=speed) if engine == "kokoro" else SpeakOptions(speed=speed)
+
+
+def _saved_voice(svc: Service, voice: str) -> str | None:
+    """The id of the saved voice named or numbered ``voice``, if there is one."""
+    from earful.errors import NotFoundError
+    from earful.tts.store import VoiceStore
+
+    try:
+        return VoiceStore(svc.tts.voice_store).find(voice).id
+    except NotFoundError:
+        return None
+
+
+def _setup_seconds(engine: str) -> float:
+    """The longest a clone engine may spend on a reference before it speaks: Kokoro's
+    enrolment (its search budget plus the look-up), nothing for the others."""
+    from earful.tts.kokoro_clone import EnrolOptions
+
+    return EnrolOptions().time_budget + 15.0 if engine == "kokoro" else 0.0
 
 
 def _speech_seconds(text: str) -> float:
@@ -179,20 +201,47 @@ async def clone_voice(
             svc, request,
             lambda: clone(text, svc.tts, opts, reference=ref, voice_id=voice_id or None),
             format, _speech_seconds(text), {"language": language},
-            score_against=reference_audio if score else None)
+            score_against=reference_audio if score else None,
+            setup_seconds=_setup_seconds(opts.engine))
 
 
-@router.post("/voices", responses=ERRORS, tags=["tts"], status_code=201)
+#: ``POST /voices`` answers 201 with the saved voice, or (``stream=true``) 200 with events.
+VOICE_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "The saved voice.", "content": {"application/json": {
+        "schema": {"type": "object", "additionalProperties": True}}}},
+    200: {"description": "stream=true: voice.enrol.progress events, then voice.created (or "
+                         "an error event).", "content": {"text/event-stream": {}}}}
+
+
+@router.post("/voices", responses={**ERRORS, **VOICE_CREATED}, tags=["tts"], status_code=201,
+             response_model=None)
 async def add_voice(
     request: Request,
     name: Annotated[str, Form(description="A display name")],
     reference: Annotated[UploadFile, File(description="3 to 30 s of the voice")],
-) -> dict[str, Any]:
+    stream: Annotated[bool, Form(description="Send server-sent events while the Kokoro style "
+                                             "is sought: voice.enrol.progress (done, "
+                                             "planned), then voice.created with the voice, "
+                                             "or an error event")] = False,
+) -> dict[str, Any] | Response:
     """Save a reference recording as a voice; returns its id."""
     from earful.tts.reference import load_reference
     from earful.tts.synth import save_voice
 
     svc = service(request)
+    setup = _setup_seconds("kokoro")
+    if stream:
+        from earful.service.voice_stream import stream_enrolment
+        from earful.tts.store import VoiceStore
+
+        clean_name = VoiceStore(svc.tts.voice_store).check_name(name)
+        label = upload_label(reference, "reference")
+        with request_dir(svc.settings.temp_dir) as folder:  # decoded, then removed
+            path = await stage_upload(reference, folder, svc.max_upload_bytes)
+            ref = await svc.pool.run(lambda: load_reference(path, name=label),
+                                     timeout=svc.settings.timeout_base_seconds)
+        return stream_enrolment(request, clean_name, ref,
+                                timeout=svc.settings.timeout_base_seconds + setup, work=setup)
     with request_dir(svc.settings.temp_dir) as folder:
         path = await stage_upload(reference, folder, svc.max_upload_bytes)
 
@@ -200,7 +249,9 @@ async def add_voice(
             label = upload_label(reference, "reference")
             return save_voice(name, load_reference(path, name=label), svc.tts)
 
-        return await svc.pool.run(work, timeout=svc.settings.timeout_base_seconds)
+        result: dict[str, Any] = await svc.pool.run(
+            work, timeout=svc.settings.timeout_base_seconds + setup, work=setup)
+        return result
 
 
 @router.get("/voices", tags=["tts"])
@@ -233,29 +284,37 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
     fmt = body.response_format
     if fmt not in SPEECH_FORMATS:
         raise InvalidOptionError(f"response_format must be one of {', '.join(SPEECH_FORMATS)}")
-    if body.model in CLONE_ENGINES:
-        opts = CloneOptions(engine=body.model, speed=body.speed,
-                            base_voice=svc.settings.tts_voice)
-
-        def speak(text: str) -> Speech:
-            return clone(text, svc.tts, opts, voice_id=body.voice)
-    elif body.model in ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper", "kokoro"):
+    plain_models = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "piper", "kokoro")
+    if body.model not in plain_models and body.model not in CLONE_ENGINES:
+        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper, kokoro or a clone "
+                                 f"engine: {', '.join(CLONE_ENGINES)}")
+    saved = _saved_voice(svc, body.voice)
+    if body.model in plain_models and saved is None:
         voice = None if body.voice in OPENAI_VOICES else body.voice
         engine = {"piper": "piper", "kokoro": "kokoro"}.get(body.model) or (
             engine_for_voice(voice, svc.tts)
             or ("kokoro" if body.model == "tts-1-hd" else "piper"))
         speak_opts = _speak_options(engine, body.speed)
+        setup = 0.0
 
         def speak(text: str) -> Speech:
             return speak_text(text, svc.tts, voice, speak_opts, engine=engine)
     else:
-        raise InvalidOptionError("model must be tts-1, tts-1-hd, piper, kokoro or a clone "
-                                 f"engine: {', '.join(CLONE_ENGINES)}")
+        # A clone engine, or a plain model asked for a saved voice: tts-1-hd and kokoro
+        # clone with Kokoro, the others with the default clone engine.
+        engine = (body.model if body.model in CLONE_ENGINES and body.model != "kokoro"
+                  else "kokoro" if body.model in ("kokoro", "tts-1-hd")
+                  else svc.settings.clone_engine)
+        opts = CloneOptions(engine=engine, speed=body.speed, base_voice=svc.settings.tts_voice)
+        setup = _setup_seconds(engine)
+
+        def speak(text: str) -> Speech:
+            return clone(text, svc.tts, opts, voice_id=saved or body.voice)
     if body.stream_format is not None:
         return await stream_speech(request, speak, body.input, fmt,
                                    sse=body.stream_format == "sse")
     return await _respond(svc, request, lambda: speak(body.input), fmt,
-                          _speech_seconds(body.input))
+                          _speech_seconds(body.input), setup_seconds=setup)
 
 
 @router.get("/outputs/{output_id}", responses={**ERRORS, **AUDIO},

@@ -1,7 +1,10 @@
 """Voice cloning: speak text in the voice of a reference recording.
 
-Two engines:
+Three engines:
 
+* ``kokoro`` finds a Kokoro-82M style that sounds like the reference (a look-up in a bank of
+  generated voices, then a short search: :mod:`earful.tts.kokoro_clone`) and speaks with it.
+  No downloads; CPU; English; natural-sounding (DNSMOS about 3).
 * ``offline`` speaks with a Piper voice, then converts it toward the reference with WORLD
   (:mod:`earful.tts.convert`). No downloads; CPU only; English (Piper's voice).
 * ``xtts`` is Coqui XTTS-v2 (:mod:`earful.tts.xtts`): a neural model that clones from a few
@@ -31,7 +34,7 @@ from earful.tts.piper_engine import SpeakOptions, speak
 from earful.tts.reference import Reference, ReferenceCache
 from earful.tts.result import Speech
 
-ENGINES = ("offline", "xtts")
+ENGINES = ("kokoro", "offline", "xtts")
 PROFILE_CACHE_SIZE = 64
 #: Bounds on the speaking-rate change toward a reference: beyond them Piper's voice blurs.
 MIN_RATE, MAX_RATE = 0.75, 1.33
@@ -50,10 +53,13 @@ CALIBRATION_TEXT = (
 class CloneOptions:
     """How to clone."""
 
-    engine: str = "offline"
-    """``offline`` (Piper + WORLD conversion) or ``xtts`` (Coqui XTTS-v2)."""
+    engine: str = "kokoro"
+    """``kokoro`` (a Kokoro style found for the reference; the default: closer to the
+    speaker, cleaner and more intelligible than ``offline`` in
+    ``benchmarks/tts_kokoro_clone.py``), ``offline`` (Piper + WORLD conversion, the light
+    fallback) or ``xtts`` (Coqui XTTS-v2)."""
     language: str = "en"
-    """Language of the text. The offline engine speaks English only."""
+    """Language of the text. The kokoro and offline engines speak English only."""
     speed: float = 1.0
     """Speaking rate (0.25 to 4)."""
     base_voice: str = "joe"
@@ -71,9 +77,11 @@ class CloneOptions:
             raise InvalidOptionError("speed must be between 0.25 and 4")
         if not 0.0 <= self.strength <= 1.0:
             raise InvalidOptionError("strength must be between 0 and 1")
-        if self.engine == "offline" and self.language.split("-")[0].lower() != "en":
-            raise InvalidOptionError("the offline engine speaks English only; use engine "
-                                     "'xtts' for other languages")
+        if self.engine != "xtts" and self.language.split("-")[0].lower() != "en":
+            raise InvalidOptionError(f"the {self.engine} engine speaks English only; use "
+                                     "engine 'xtts' for other languages")
+        if self.engine == "kokoro" and not 0.5 <= self.speed <= 2.0:
+            raise InvalidOptionError("the kokoro engine's speed must be between 0.5 and 2")
 
 
 class OfflineCloner:

@@ -311,9 +311,24 @@ def speak_kokoro(model: KokoroModel, text: str, voice: str,
     Raises:
         InvalidOptionError: A bad voice or a text with nothing to say.
     """
-    opts = opts or KokoroOptions()
     parts = parse_voice(voice, set(model.packs))
-    style = model.style(parts)
+    return speak_style(model, text, model.style(parts), voice_label(parts), opts, on_sentence)
+
+
+def speak_style(model: KokoroModel, text: str, style: np.ndarray, label: str,
+                opts: KokoroOptions | None = None,
+                on_sentence: Callable[[np.ndarray], None] | None = None) -> Speech:
+    """Synthesise ``text`` with any style table (a mix, a clone), sentence by sentence.
+
+    Args:
+        model: From :func:`load_kokoro`.
+        text: Cleaned text (see :func:`speak_kokoro`).
+        style: A ``(rows, 1, 256)`` style table.
+        label: The voice's name in the result.
+        opts: Rate, pauses, accent.
+        on_sentence: Called with each sentence's samples as soon as they are ready.
+    """
+    opts = opts or KokoroOptions()
     gap = np.zeros(int(opts.sentence_silence * SAMPLE_RATE), dtype=np.float32)
     start = time.perf_counter()
     pieces: list[np.ndarray] = []
@@ -329,5 +344,5 @@ def speak_kokoro(model: KokoroModel, text: str, voice: str,
     if not pieces:
         raise InvalidOptionError("the text produced no speech (nothing pronounceable)")
     return Speech(samples=np.clip(np.concatenate(pieces), -1.0, 1.0), sample_rate=SAMPLE_RATE,
-                  text=text, voice=voice_label(parts), engine="kokoro",
+                  text=text, voice=label, engine="kokoro",
                   timings={"synthesis": time.perf_counter() - start})

@@ -21,7 +21,7 @@ class Speech:
     voice: str
     """The voice's name (a Piper voice, a saved voice id, or ``reference``)."""
     engine: str
-    """``piper``, ``offline`` or ``xtts``."""
+    """``piper``, ``kokoro``, ``offline`` or ``xtts``."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per stage (``synthesis``, ``conversion``...)."""
 

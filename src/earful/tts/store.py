@@ -6,20 +6,25 @@ Nothing a client sends is used as a path: ids are generated here and must match
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from earful.audio.io import decode, save_audio
 from earful.errors import InvalidOptionError, NotFoundError
 from earful.fsutil import atomic_write
 from earful.tts.convert import VoiceProfile
+from earful.tts.kokoro_style import StyleParams
 from earful.tts.reference import Reference
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{12}$")
@@ -45,7 +50,8 @@ class SavedVoice:
 
 
 class VoiceStore:
-    """A folder of saved voices: ``<id>/voice.json``, ``reference.flac``, ``profile.npz``."""
+    """A folder of saved voices: ``<id>/voice.json``, ``reference.flac``, ``profile.npz``
+    (the offline engine's measurements), ``kokoro.npz`` (the Kokoro engine's style)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -58,12 +64,7 @@ class VoiceStore:
     def add(self, name: str, reference: Reference, profile: VoiceProfile | None = None,
             ) -> SavedVoice:
         """Save a voice; the folder appears complete or not at all."""
-        name = name.strip()
-        if not NAME_PATTERN.match(name):
-            raise InvalidOptionError("a voice name is 1 to 64 letters, digits, spaces, "
-                                     "dots, apostrophes, dashes or underscores")
-        if any(v.name == name for v in self.list()):
-            raise InvalidOptionError(f"a voice named '{name}' already exists")
+        name = self.check_name(name)
         voice = SavedVoice(uuid.uuid4().hex[:12], name, time.time(),
                            round(reference.duration, 3))
         self.root.mkdir(parents=True, exist_ok=True)
@@ -78,6 +79,20 @@ class VoiceStore:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return voice
+
+    def check_name(self, name: str) -> str:
+        """The stripped name, if it is valid and free.
+
+        Raises:
+            InvalidOptionError: A malformed name or one already taken.
+        """
+        name = name.strip()
+        if not NAME_PATTERN.match(name):
+            raise InvalidOptionError("a voice name is 1 to 64 letters, digits, spaces, "
+                                     "dots, apostrophes, dashes or underscores")
+        if any(v.name == name for v in self.list()):
+            raise InvalidOptionError(f"a voice named '{name}' already exists")
+        return name
 
     def list(self) -> list[SavedVoice]:
         """Every saved voice, oldest first."""
@@ -118,6 +133,30 @@ class VoiceStore:
         """Store (or replace) a voice's profile."""
         with atomic_write(self._folder(voice_id) / "profile.npz", "wb") as fh:
             fh.write(profile.to_bytes())
+
+    def kokoro_style(self, voice_id: str, pack_names: Sequence[str]
+                     ) -> tuple[StyleParams, np.ndarray | None] | None:
+        """The Kokoro style (and channel equaliser, if one was measured) enrolled for a
+        voice, if one was stored for these packs."""
+        path = self._folder(voice_id) / "kokoro.npz"
+        if not path.is_file():
+            return None
+        with np.load(path) as z:
+            if [str(n) for n in z["pack_names"]] != list(pack_names):
+                return None  # enrolled against other packs: enrol again
+            gain = np.asarray(z["gain_db"]) if "gain_db" in z.files else None
+            return StyleParams.from_vector(z["params"], len(pack_names)), gain
+
+    def save_kokoro_style(self, voice_id: str, params: StyleParams,
+                          pack_names: Sequence[str], gain_db: np.ndarray | None = None) -> None:
+        """Store (or replace) a voice's enrolled Kokoro style and channel equaliser."""
+        buf = io.BytesIO()
+        arrays: dict[str, Any] = {"params": params.vector(), "pack_names": np.array(pack_names)}
+        if gain_db is not None:
+            arrays["gain_db"] = np.asarray(gain_db, dtype=np.float32)
+        np.savez(buf, **arrays)
+        with atomic_write(self._folder(voice_id) / "kokoro.npz", "wb") as fh:
+            fh.write(buf.getvalue())
 
     def remove(self, key: str) -> SavedVoice:
         """Delete a voice by id or name."""

@@ -9,6 +9,8 @@ unloaded under a request.
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from earful.errors import InvalidOptionError
 from earful.models import manager
 from earful.tts.clone import CloneOptions, OfflineCloner
+from earful.tts.kokoro_clone import Enrolment, EnrolOptions, KokoroCloner
 from earful.tts.kokoro_engine import MODEL_LABEL as KOKORO_LABEL
 from earful.tts.kokoro_engine import (
     KokoroOptions,
@@ -24,8 +27,9 @@ from earful.tts.kokoro_engine import (
     parse_voice,
     speak_kokoro,
 )
+from earful.tts.kokoro_style import VoiceBank
 from earful.tts.piper_engine import ALIASES, SpeakOptions, piper_voices, resolve_voice, speak
-from earful.tts.reference import Reference
+from earful.tts.reference import Reference, ReferenceCache
 from earful.tts.result import Speech
 from earful.tts.store import VoiceStore
 from earful.tts.text import clean_text
@@ -60,6 +64,8 @@ class TtsConfig:
     """Device for XTTS: ``cpu`` or ``cuda``."""
     xtts_accept_license: bool = False
     """Accept the Coqui Public Model License, letting coqui download XTTS-v2."""
+    enrol_steps: int = EnrolOptions.steps
+    """Kokoro cloning: search steps after the voice-bank look-up (0: look-up only)."""
 
     def __post_init__(self) -> None:
         if self.max_text_chars < 1:
@@ -68,6 +74,7 @@ class TtsConfig:
             raise InvalidOptionError("xtts_device must be cpu or cuda")
         if self.kokoro_threads < 0:
             raise InvalidOptionError("kokoro_threads must be >= 0")
+        EnrolOptions(steps=self.enrol_steps)  # the one validator of enrolment options
 
 
 def _voices_dir(config: TtsConfig) -> str | None:
@@ -161,6 +168,19 @@ def clone(text: str, config: TtsConfig, opts: CloneOptions, *,
         # usually has its stored profile.
         return reference if reference is not None else store.reference(label)
 
+    if opts.engine == "kokoro":
+        with use_kokoro(config) as model, use_speaker_encoder() as encoder:
+            kokoro = KokoroCloner(model, encoder, shipped_bank())
+            stored = (store.kokoro_style(label, kokoro.bank.pack_names)
+                      if voice_id is not None else None)
+            if stored is None:
+                enrolled = _ENROLMENTS.get(
+                    recording(), lambda r: kokoro.enrol(r, _enrol_options(config)))
+                stored = enrolled.params, enrolled.gain_db
+                if voice_id is not None:
+                    store.save_kokoro_style(label, stored[0], kokoro.bank.pack_names,
+                                            stored[1])
+            return kokoro.speak(text, *stored, label, KokoroOptions(speed=opts.speed))
     if opts.engine == "xtts":
         with use_xtts(config) as engine:
             speech: Speech = engine.clone(text, recording(), opts.language, opts.speed,
@@ -175,11 +195,40 @@ def clone(text: str, config: TtsConfig, opts: CloneOptions, *,
         return cloner.clone(text, profile, opts, voice=label)
 
 
-def save_voice(name: str, reference: Reference, config: TtsConfig) -> dict[str, Any]:
-    """Save a reference as a named voice; the offline engine's profile is stored with it."""
+def _enrol_options(config: TtsConfig) -> EnrolOptions:
+    return EnrolOptions(steps=config.enrol_steps)
+
+
+def enrol_kokoro(reference: Reference, config: TtsConfig,
+                 progress: Callable[[int, int], None] | None = None) -> Enrolment:
+    """Find the Kokoro style of a reference (what saving a voice does; cached by content)."""
+    with use_kokoro(config) as model, use_speaker_encoder() as encoder:
+        kokoro = KokoroCloner(model, encoder, shipped_bank())
+        return _ENROLMENTS.get(
+            reference, lambda r: kokoro.enrol(r, _enrol_options(config), progress))
+
+
+def save_voice(name: str, reference: Reference, config: TtsConfig,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Save a reference as a named voice, with what each installed engine needs measured:
+    the offline engine's profile and, when Kokoro is installed, its enrolled style.
+
+    Args:
+        name: Display name (unique).
+        reference: The checked recording.
+        config: Where voices are kept.
+        progress: Called with (candidates tried, planned) while the Kokoro style is sought.
+    """
     with use_offline_cloner(config, config.default_voice) as cloner:
         profile = cloner.profile(reference)
-    return VoiceStore(config.voice_store).add(name, reference, profile).to_dict()
+    store = VoiceStore(config.voice_store)
+    store.check_name(name)  # before the minute of enrolment, not after
+    enrolment = enrol_kokoro(reference, config, progress) if kokoro_voices() else None
+    voice = store.add(name, reference, profile)
+    if enrolment is not None:
+        store.save_kokoro_style(voice.id, enrolment.params, sorted(kokoro_voices()),
+                                enrolment.gain_db)
+    return voice.to_dict()
 
 
 def list_voices(config: TtsConfig) -> dict[str, list[dict[str, Any]]]:
@@ -189,11 +238,27 @@ def list_voices(config: TtsConfig) -> dict[str, list[dict[str, Any]]]:
             "saved": [v.to_dict() for v in VoiceStore(config.voice_store).list()]}
 
 
+def use_speaker_encoder() -> contextlib.AbstractContextManager[Any]:
+    """Hold Resemblyzer's speaker encoder for a ``with`` block."""
+    return manager.use("speaker-encoder", label="resemblyzer", device="cpu")
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_bank() -> VoiceBank:
+    """The voice bank shipped with earful, read once."""
+    return VoiceBank.load()
+
+
+#: Enrolments of per-request references, by content: a client that sends the same
+#: recording again does not wait for a second search.
+_ENROLMENTS: ReferenceCache[Enrolment] = ReferenceCache(32)
+
+
 def similarity_to(reference: Reference, speech: Speech) -> float:
     """Speaker similarity of ``speech`` to a reference (Resemblyzer cosine)."""
     from earful.tts.similarity import speaker_similarity
 
-    with manager.use("speaker-encoder", label="resemblyzer", device="cpu") as encoder:
+    with use_speaker_encoder() as encoder:
         return speaker_similarity(encoder, reference.samples, reference.sample_rate,
                                   speech.samples, speech.sample_rate)
 
