@@ -25,7 +25,7 @@ def main() -> None:
     data = data_dir() / "speech"
     settings = Settings().tts_config()
     encoder = load_speaker_encoder()
-    opts = CloneOptions()
+    opts = CloneOptions(engine="offline")
     speak_text("Warm up.", settings)
     rows, raw = [], {}
     for folder in ("voices", "voices_librispeech"):

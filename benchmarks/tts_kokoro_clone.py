@@ -9,9 +9,9 @@ Development split (settings were chosen here): LibriSpeech train-clean-100 speak
 on): the three LibriSpeech test-other speakers in ``speech/librispeech_test_other``, two 6-15 s
 references each, judged against the speaker's other nine utterances.
 
-Engines: ``kokoro`` (earful's default enrolment: voice-bank look-up and channel equaliser),
-``bank`` (the look-up alone), ``search`` (look-up, then --search-steps of search scored
-against pieces of the reference, and the equaliser), ``plain`` (the nearest of the five
+Engines: ``kokoro`` (earful's default enrolment: voice-bank look-up, then --steps of search
+scored against pieces of the reference, and the channel equaliser), ``lookup`` (look-up and
+equaliser, no search), ``bank`` (the look-up alone), ``plain`` (the nearest of the five
 bundled voices), ``offline`` (Piper + WORLD conversion). Clones
 say the five Harvard sentences of :data:`earful.tts.evaluate.SENTENCES`, none of which any
 engine hears while enrolling. Enrolment and synthesis use 2 ONNX threads.
@@ -59,9 +59,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
     parser.add_argument("--dev-count", type=int, default=10)
-    parser.add_argument("--engines", default="plain,bank,kokoro,search,offline")
+    parser.add_argument("--engines", default="kokoro,lookup,bank,plain,offline")
     parser.add_argument("--steps", type=int, default=EnrolOptions.steps)
-    parser.add_argument("--search-steps", type=int, default=16)
     parser.add_argument("--neighbours", type=int, default=EnrolOptions.neighbours)
     parser.add_argument("--temperature", type=float, default=EnrolOptions.temperature)
     parser.add_argument("--bank", type=Path, default=None)
@@ -100,15 +99,15 @@ def main() -> None:
     engines: dict[str, tuple[Any, Any]] = {
         "plain": (plain_enrol, kokoro_speak),
         "bank": (kokoro_enrol(steps=0, match_channel=False), kokoro_speak),
+        "lookup": (kokoro_enrol(steps=0), kokoro_speak),
         "kokoro": (kokoro_enrol(), kokoro_speak),
-        "search": (kokoro_enrol(steps=args.search_steps), kokoro_speak),
     }
     if "offline" in args.engines:
         from earful.tts.clone import CloneOptions, load_offline_cloner
 
         offline = load_offline_cloner()
         engines["offline"] = (lambda s, r: offline.profile(check_reference(s, r)),
-                              lambda t, p: offline.clone(t, p, CloneOptions()))
+                              lambda t, p: offline.clone(t, p, CloneOptions(engine="offline")))
     splits = {"dev": lambda: dev_cases(data / "voices_librispeech", args.dev_count),
               "test": lambda: speaker_cases(data / "librispeech_test_other")}
     chosen = ["dev", "test"] if args.split == "both" else [args.split]

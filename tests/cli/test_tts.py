@@ -21,7 +21,8 @@ pytest.importorskip("piper", reason="piper-tts is not installed (pip install 'ea
 
 
 def earful(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EARFUL_VOICE_STORE": str(tmp / "voices")}
+    env = {**os.environ, "EARFUL_VOICE_STORE": str(tmp / "voices"),
+           "EARFUL_CLONE_ENROL_STEPS": "2"}  # a short Kokoro enrolment
     return subprocess.run([sys.executable, "-m", "earful", *args, "-q"], env=env,
                           capture_output=True, text=True, timeout=300)
 

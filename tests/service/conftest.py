@@ -20,7 +20,9 @@ from earful.service.app import create_app
 
 def make_settings(tmp: Path, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"temp_dir": tmp / "staging", "output_dir": tmp / "outputs",
-                            "voice_store": tmp / "voices", "preload": False, "queue_size": 32}
+                            "voice_store": tmp / "voices", "preload": False, "queue_size": 32,
+                            # short Kokoro enrolments: tests check behaviour, benchmarks quality
+                            "clone_enrol_steps": 2}
     return Settings(**{**base, **overrides})
 
 
