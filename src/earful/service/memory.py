@@ -2,11 +2,11 @@
 
 glibc's allocator gives each thread that contends for the heap an arena of its own (up to
 8 per core) and rarely returns freed pages to the system. A server whose worker threads
-decode, resample and synthesise large buffers in turn therefore ratchets its resident size
-up to the sum of every thread's busiest moment, then stays there: measured on the soak
-benchmark, +16% in the first minutes with nothing leaked. Two glibc calls bound that:
+decode, resample and synthesise large buffers in turn can ratchet its resident size up to
+the sum of every thread's busiest moment. Two glibc calls bound that part:
 ``mallopt(M_ARENA_MAX)`` caps the number of arenas, and ``malloc_trim`` hands free pages
-back. Both are no-ops on other C libraries.
+back. Both are no-ops on other C libraries. (They did not remove the soak benchmark's step
+of about 15% to a plateau in its first five minutes: that step has another cause.)
 """
 
 from __future__ import annotations
