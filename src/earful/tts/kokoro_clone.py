@@ -26,11 +26,11 @@ import numpy as np
 from earful.audio.transforms import resample
 from earful.errors import InvalidOptionError
 from earful.tts.kokoro_style import (
-    DIM,
     HALF,
     StyleParams,
     VoiceBank,
     offset_scale,
+    pack_stack,
     style_table,
 )
 from earful.tts.reference import Reference
@@ -283,8 +283,7 @@ class KokoroCloner:
         missing = set(self.bank.pack_names) - set(model.packs)
         if missing:
             raise InvalidOptionError(f"the voice bank needs Kokoro packs {sorted(missing)}")
-        self.stack = np.stack([np.asarray(model.packs[n], dtype=np.float32).reshape(-1, DIM)
-                               for n in self.bank.pack_names])
+        _, self.stack = pack_stack(model.packs, self.bank.pack_names)
 
     def _speak(self, table: np.ndarray, sentence: str) -> np.ndarray:
         out: np.ndarray = self.model.sentence(sentence, table)

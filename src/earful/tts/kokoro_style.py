@@ -83,11 +83,12 @@ class StyleParams:
         return cls(w, w.copy(), np.zeros(DIM))
 
 
-def pack_stack(packs: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
-    """The packs in name order as one ``(packs, rows, 256)`` array."""
-    names = sorted(packs)
-    return names, np.stack([np.asarray(packs[n], dtype=np.float32).reshape(-1, DIM)
-                            for n in names])
+def pack_stack(packs: dict[str, np.ndarray], names: Sequence[str] | None = None,
+               ) -> tuple[list[str], np.ndarray]:
+    """The packs as one ``(packs, rows, 256)`` array, in ``names`` order (default: sorted)."""
+    order = list(names) if names is not None else sorted(packs)
+    return order, np.stack([np.asarray(packs[n], dtype=np.float32).reshape(-1, DIM)
+                            for n in order])
 
 
 def style_table(stack: np.ndarray, params: StyleParams) -> np.ndarray:

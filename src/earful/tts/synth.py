@@ -226,7 +226,7 @@ def save_voice(name: str, reference: Reference, config: TtsConfig,
     enrolment = enrol_kokoro(reference, config, progress) if kokoro_voices() else None
     voice = store.add(name, reference, profile)
     if enrolment is not None:
-        store.save_kokoro_style(voice.id, enrolment.params, sorted(kokoro_voices()),
+        store.save_kokoro_style(voice.id, enrolment.params, shipped_bank().pack_names,
                                 enrolment.gain_db)
     return voice.to_dict()
 
