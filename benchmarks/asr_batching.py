@@ -34,9 +34,8 @@ from earful.audio.io import load_audio
 
 OPTS = TranscribeOptions(language="en")
 SEQUENTIAL = "one at a time (transcribe)"
-#: (max_batch, concurrent clients, short_clips) run against the batcher.
-CONFIGS = ((8, 1, "batched"), (8, 4, "batched"), (8, 16, "batched"), (16, 16, "batched"),
-           (16, 16, "direct"))
+#: (max_batch, concurrent clients, share_windows) run against the batcher.
+CONFIGS = ((8, 1, True), (8, 4, True), (8, 16, True), (8, 16, False))
 
 
 def run_clients(work: list[np.ndarray], clients: int,
@@ -108,11 +107,12 @@ def main() -> None:
             speed = record(threads, SEQUENTIAL, texts, wall, {})
             best[SEQUENTIAL] = max(best.get(SEQUENTIAL, (0.0, 0.0)),
                                    (speed, score(refs, texts[:n], norm).wer))
-            for max_batch, clients, short in CONFIGS:
-                with RequestBatcher(spec, max_batch=max_batch, short_clips=short) as batcher:
+            for max_batch, clients, share in CONFIGS:
+                with RequestBatcher(spec, max_batch=max_batch, share_windows=share) as batcher:
                     texts, wall = run_clients(work, clients, batcher.transcribe)
                     stats = batcher.stats
-                label = f"batcher: max_batch={max_batch}, {clients} clients, short clips {short}"
+                label = (f"batcher: max_batch={max_batch}, {clients} clients, "
+                         + ("shared windows" if share else "own windows"))
                 speed = record(threads, label, texts, wall, dict(stats.__dict__))
                 best[label] = max(best.get(label, (0.0, 0.0)),
                                   (speed, score(refs, texts[:n], norm).wer))

@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     queue_size: int = Field(default=64, description="Most requests waiting for a worker (a hard "
                                                     "cap; a request is admitted only while its "
                                                     "estimated wait fits its time budget).")
+    asr_batching: bool = Field(
+        default=True, description="Concurrent transcriptions (faster-whisper) are decoded "
+                                  "together: several requests' speech in one Whisper window, "
+                                  "windows in one decoding call. Off: one at a time in the "
+                                  "inference pool.")
+    asr_batch_size: int = Field(default=8, ge=1, le=64,
+                                description="With asr_batching, most transcriptions under way "
+                                            "at once, and most Whisper windows in one call.")
+    asr_share_windows: bool = Field(
+        default=True, description="With asr_batching, 5-15 s requests may share one Whisper "
+                                  "window (each gets only the words timed inside its own "
+                                  "audio). Off: each request's speech has windows of its own, "
+                                  "for strict isolation at some throughput.")
     realtime_max_sessions: int = Field(default=8, ge=0,
                                        description="Most realtime sessions open at once.")
     realtime_max_session_seconds: float = Field(default=1800.0, gt=0,

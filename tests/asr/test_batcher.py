@@ -115,17 +115,24 @@ def test_silence_and_noise_give_empty_text(batcher: RequestBatcher, test_data: P
 
 def test_a_bad_request_fails_alone(batcher: RequestBatcher, jfk: np.ndarray, jfk_ref: str,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    # A window that breaks the decoder: the batch is retried window by window, so only the
-    # request it belongs to fails.
+    # A window that breaks the decoder: a shared window holding it is decoded again as
+    # windows of their own, and a batch is retried window by window, so only the request
+    # it belongs to fails.
     poisoned = jfk[: 9 * 16000].copy()
-    real_decode = batcher_module.decode_batch
+    real_decode, real_shared = batcher_module.decode_batch, batcher_module.decode_shared
 
     def decode(model: Any, windows: list[Any]) -> None:
         if any(w.request.audio is poisoned for w in windows):
             raise RuntimeError("decoder exploded")
         real_decode(model, windows)
 
+    def shared(model: Any, groups: list[Any]) -> list[Any]:
+        if any(w.request.audio is poisoned for g in groups for w in g.windows):
+            raise RuntimeError("decoder exploded")
+        return real_shared(model, groups)  # type: ignore[no-any-return]
+
     monkeypatch.setattr(batcher_module, "decode_batch", decode)
+    monkeypatch.setattr(batcher_module, "decode_shared", shared)
     good = batcher.submit(jfk, OPTS)
     bad = batcher.submit(poisoned, OPTS)
     stereo = batcher.submit(np.stack([jfk, jfk]), OPTS)          # not one channel
@@ -138,6 +145,7 @@ def test_a_bad_request_fails_alone(batcher: RequestBatcher, jfk: np.ndarray, jfk
             future.result()
     assert wer(jfk_ref, good.result().text) <= 0.05
     assert "fellow americans" in NORM(also_good.result().text)
+    assert batcher.stats.shared_windows >= 1  # the shared path was tried and failed
 
 
 def test_options_it_cannot_batch_go_through_transcribe(batcher: RequestBatcher,

@@ -58,7 +58,9 @@ def test_sixteen_concurrent_requests_succeed(tmp_path: Path, test_data: Path) ->
 
 def test_overflow_gets_503_not_a_hang(tmp_path: Path, test_data: Path) -> None:
     data = (test_data / "jfk.wav").read_bytes()
-    with LiveServer(make_settings(tmp_path, workers=1, queue_size=1)) as server, \
+    # One transcription at a time (no batching) and one waiting: a hard count cap of two.
+    with LiveServer(make_settings(tmp_path, workers=1, queue_size=1,
+                                  asr_batch_size=1)) as server, \
             cf.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: _post(server.url, data), range(8)))
         after = _post(server.url, (test_data / "yes.wav").read_bytes())
@@ -96,7 +98,7 @@ def test_sixteen_concurrent_clients_with_default_admission(tmp_path: Path,
 def test_tiny_budget_overflow_gets_503_with_an_estimate(tmp_path: Path,
                                                         test_data: Path) -> None:
     data = (test_data / "jfk.wav").read_bytes()
-    settings = make_settings(tmp_path, workers=1, timeout_base_seconds=2.0,
+    settings = make_settings(tmp_path, workers=1, asr_batch_size=2, timeout_base_seconds=2.0,
                              timeout_per_audio_second=0.1)
     with LiveServer(settings) as server, cf.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: _post(server.url, data), range(8)))

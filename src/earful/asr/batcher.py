@@ -41,8 +41,27 @@ from typing import Any
 import numpy as np
 
 from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.asr.packing import (
+    FILL_SECONDS,
+    GAP_SECONDS,
+    MAX_TRIES,
+    Shared,
+    can_share,
+    decode_shared,
+    group,
+    may_share,
+)
 from earful.asr.result import Transcript
-from earful.asr.windows import Request, Window, assemble, decode_batch, prepare, unbatchable
+from earful.asr.windows import (
+    PACK_MAX_SECONDS,
+    WINDOW_SECONDS,
+    Request,
+    Window,
+    assemble,
+    decode_batch,
+    prepare,
+    unbatchable,
+)
 from earful.audio.constants import SAMPLE_RATE
 from earful.errors import InvalidOptionError
 
@@ -65,6 +84,10 @@ class BatcherOptions:
     """Clips up to ``single_segment_seconds``: ``batched`` decodes them in shared batches
     with the unbatched path's padding and token cap; ``direct`` sends them through
     ``transcribe()`` one at a time."""
+    share_windows: bool = True
+    """Put the speech of several 5-15 s requests into one Whisper window (one encoder pass
+    for all of them; :mod:`earful.asr.packing`). Off: each request's speech is decoded in
+    windows of its own, batched."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_batch <= 64:
@@ -97,6 +120,10 @@ class BatcherStats:
     """Most distinct requests in one call."""
     fallback_windows: int
     """Windows decoded again alone with temperature fallback."""
+    shared_windows: int
+    """Whisper windows that held several requests' speech (:mod:`earful.asr.packing`)."""
+    shared_requests: int
+    """Requests transcribed in a shared window."""
 
 
 class RequestBatcher:
@@ -107,6 +134,7 @@ class RequestBatcher:
         max_batch: See :class:`BatcherOptions`.
         max_wait_ms: See :class:`BatcherOptions`.
         short_clips: See :class:`BatcherOptions`.
+        share_windows: See :class:`BatcherOptions`.
         options: All of the above at once (the keywords are ignored when given).
 
     Raises:
@@ -114,18 +142,21 @@ class RequestBatcher:
     """
 
     def __init__(self, spec: ModelSpec, *, max_batch: int = 8, max_wait_ms: float = 20.0,
-                 short_clips: str = "batched", options: BatcherOptions | None = None) -> None:
+                 short_clips: str = "batched", share_windows: bool = True,
+                 options: BatcherOptions | None = None) -> None:
         if spec.engine != "faster-whisper":
             raise InvalidOptionError("request batching needs the faster-whisper engine, "
                                      f"not {spec.engine}")
         self.spec = spec
-        self.options = options or BatcherOptions(max_batch, max_wait_ms, short_clips)
+        self.options = options or BatcherOptions(max_batch, max_wait_ms, short_clips,
+                                                 share_windows)
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._counts = dict.fromkeys(
             ("requests", "batched_requests", "direct_requests", "batches", "windows",
-             "largest_batch", "most_requests_in_batch", "fallback_windows"), 0)
+             "largest_batch", "most_requests_in_batch", "fallback_windows", "shared_windows",
+             "shared_requests"), 0)
         # Requests the batched path cannot honour run here, so a long one does not stall
         # the batches; one worker, since the decoder already uses every core.
         self._direct = ThreadPoolExecutor(max_workers=1, thread_name_prefix="earful-direct")
@@ -243,10 +274,17 @@ class RequestBatcher:
             arrived.append(item)
         return arrived, stopping
 
-    @staticmethod
-    def _windows_in_hand(pending: list[Window], arrived: list[Request]) -> int:
-        # Before VAD an arrival's windows are unknown: one per started 30 s is close enough.
-        return len(pending) + sum(1 + int(len(r.audio) // (30 * SAMPLE_RATE)) for r in arrived)
+    def _windows_in_hand(self, pending: list[Window], arrived: list[Request]) -> float:
+        # Before VAD an arrival's windows are unknown: one per started 30 s is close enough,
+        # and a clip that may share a window takes its share of one.
+        def windows(req: Request) -> float:
+            seconds = len(req.audio) / SAMPLE_RATE
+            if self.options.share_windows and may_share(req.opts, seconds) \
+                    and seconds <= PACK_MAX_SECONDS:
+                return (seconds + GAP_SECONDS) / FILL_SECONDS
+            return 1 + seconds // WINDOW_SECONDS
+
+        return len(pending) + sum(windows(r) for r in arrived)
 
     def _step(self, arrived: list[Request], pending: list[Window]) -> None:
         from earful.asr.engines import use_model
@@ -267,7 +305,17 @@ class RequestBatcher:
             if not pending:
                 return
             # Oldest window first; it decides the call's settings, and compatible windows
-            # of any request (in arrival order) fill the rest of the batch.
+            # of any request (in arrival order) fill the rest of the batch. Windows that may
+            # share a Whisper window with others' do so when they have company.
+            if self.options.share_windows and can_share(pending[0]):
+                mates = [w for w in pending
+                         if can_share(w) and w.pack_key == pending[0].pack_key]
+                if len(mates) > 1:
+                    groups = group(mates, self.options.max_batch)
+                    chosen = {id(w) for g in groups for w in g.windows}
+                    pending[:] = [w for w in pending if id(w) not in chosen]
+                    self._decode_shared(model, groups, pending)
+                    return
             key = pending[0].key
             batch = [w for w in pending if w.key == key][:self.options.max_batch]
             chosen = {id(w) for w in batch}
@@ -296,6 +344,34 @@ class RequestBatcher:
             self._counts["most_requests_in_batch"] = max(self._counts["most_requests_in_batch"],
                                                          len(requests))
         for window in decoded:
+            window.request.pending -= 1
+            if window.request.pending == 0:
+                self._finish(window.request)
+
+    def _decode_shared(self, model: Any, groups: list[Shared], pending: list[Window]) -> None:
+        windows = [w for g in groups for w in g.windows]
+        try:
+            again = decode_shared(model, groups)
+        except Exception:  # decode them alone, where a fault is found window by window
+            logger.exception("shared decode of %d windows failed; decoding them alone",
+                             len(windows))
+            for window in windows:
+                window.pack_tries = MAX_TRIES
+            again = windows
+        # Left-over windows are the oldest work: they go first.
+        pending[:0] = again
+        retried = {id(w) for w in again}
+        with self._lock:
+            self._counts["batches"] += 1
+            self._counts["windows"] += len(groups)
+            self._counts["shared_windows"] += len(groups)
+            self._counts["shared_requests"] += len(windows) - len(again)
+            self._counts["largest_batch"] = max(self._counts["largest_batch"], len(groups))
+            self._counts["most_requests_in_batch"] = max(
+                self._counts["most_requests_in_batch"], len(windows))
+        for window in windows:
+            if id(window) in retried:
+                continue
             window.request.pending -= 1
             if window.request.pending == 0:
                 self._finish(window.request)

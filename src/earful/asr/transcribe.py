@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +20,9 @@ from earful.audio.constants import SAMPLE_RATE
 from earful.audio.stream import quiet_chunks, stream_audio
 
 logger = logging.getLogger(__name__)
+
+#: What transcribes one piece of audio: :func:`transcribe`'s signature.
+Transcriber = Callable[[np.ndarray, TranscribeOptions, ModelSpec], Transcript]
 
 
 def transcribe(audio: np.ndarray, opts: TranscribeOptions | None = None,
@@ -56,11 +60,14 @@ def shift_segment(seg: Segment, offset: float, index: int) -> Segment:
 
 
 def transcribe_file(path: str | os.PathLike[str], opts: TranscribeOptions | None = None,
-                    spec: ModelSpec | None = None) -> Transcript:
+                    spec: ModelSpec | None = None, *,
+                    transcriber: Transcriber | None = None) -> Transcript:
     """Transcribe a file of any supported format and length.
 
     The file is decoded in a stream and cut at quiet points every ``opts.chunk_seconds``;
     the language found in the first chunk is kept for the rest so the pieces agree.
+    ``transcriber`` transcribes each piece (default :func:`transcribe`; a service passes a
+    :class:`~earful.asr.batcher.RequestBatcher`'s).
 
     Raises:
         AudioDecodeError: The file is not readable audio.
@@ -73,7 +80,7 @@ def transcribe_file(path: str | os.PathLike[str], opts: TranscribeOptions | None
     total = 0.0
     for offset, chunk in quiet_chunks(stream_audio(path, SAMPLE_RATE), SAMPLE_RATE,
                                       opts.chunk_seconds):
-        result = transcribe(chunk, opts, spec)
+        result = (transcriber or transcribe)(chunk, opts, spec)
         parts.append((offset, result))
         total = offset + chunk.size / SAMPLE_RATE
         if opts.language is None and result.language:

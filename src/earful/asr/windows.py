@@ -42,10 +42,23 @@ WINDOW_SECONDS = 30.0
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 COMPRESSION_RATIO_THRESHOLD = 2.4
 
+#: A request whose speech is at most this long (and more than ``single_segment_seconds``, in
+#: one window, with no initial prompt) may share a window with other requests'.
+PACK_MAX_SECONDS = 15.0
+
 #: A generate call's settings that must be equal for all its windows: beam width,
 #: repetition penalty, and the position of the start-of-transcript token (CTranslate2 needs
 #: it at the same place in every prompt, so a prompted window only joins prompts as long).
 CallKey = tuple[int, float, int]
+
+
+def may_share(opts: TranscribeOptions, duration: float) -> bool:
+    """Whether a clip of ``duration`` seconds may share a window with others' speech, as
+    far as its options and length tell (see :mod:`earful.asr.packing`): longer than
+    ``single_segment_seconds`` (shorter clips are decoded untimed, alone) and no initial
+    prompt (it conditions one request). Its speech must also be at most
+    :data:`PACK_MAX_SECONDS` long, which VAD tells."""
+    return opts.single_segment_seconds < duration and not opts.initial_prompt
 
 
 def unbatchable(opts: TranscribeOptions, duration: float) -> str | None:
@@ -81,6 +94,18 @@ class Window:
     compression_ratio: float = 0.0
     fallback: bool = False
     """Whether it was decoded again alone with temperature fallback."""
+    audio: np.ndarray | None = None
+    """The window's speech, kept while it may still share a window with other requests'
+    (see :mod:`earful.asr.packing`); ``None`` once it cannot."""
+    stretches: list[tuple[int, int]] = field(default_factory=list)
+    """The speech stretches ``audio`` is made of, in samples of the (padded) request."""
+    pack_key: tuple[Any, ...] | None = None
+    """Windows with equal keys may share a window; ``None``: this one may not."""
+    pack_tries: int = 0
+    """Shared windows it has been in without getting a complete transcript."""
+    pieces: list[tuple[float, float, list[int]]] | None = None
+    """Timed segments (seconds on the window's speech) when decoded in a shared window;
+    ``None`` when decoded alone as one untimed segment."""
 
 
 @dataclass
@@ -125,14 +150,20 @@ def prepare(model: Any, req: Request) -> None:
     req.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
                               task=opts.task, language=req.language)
     cap = token_cap(req.duration) if short else None
-    for i, (feats, group) in enumerate(zip(features, groups, strict=True)):
+    for i, (feats, group, chunk) in enumerate(zip(features, groups, chunks, strict=True)):
         previous = (req.tokenizer.encode(" " + opts.initial_prompt.strip())
                     if opts.initial_prompt and i == 0 else [])
         prompt = model.get_prompt(req.tokenizer, previous, without_timestamps=True)
         key = (opts.beam_size, opts.repetition_penalty, prompt.index(req.tokenizer.sot))
-        req.windows.append(Window(req, feats, prompt, cap,
-                                  group[0]["start"] / SAMPLE_RATE,
-                                  group[-1]["end"] / SAMPLE_RATE, key))
+        window = Window(req, feats, prompt, cap, group[0]["start"] / SAMPLE_RATE,
+                        group[-1]["end"] / SAMPLE_RATE, key)
+        if len(groups) == 1 and may_share(opts, req.duration) \
+                and len(chunk) <= PACK_MAX_SECONDS * SAMPLE_RATE:
+            window.audio = chunk
+            window.stretches = [(st["start"], st["end"]) for st in group]
+            window.pack_key = (opts.beam_size, opts.repetition_penalty, req.language, opts.task,
+                               opts.log_prob_threshold, opts.no_speech_threshold)
+        req.windows.append(window)
     req.pending = len(req.windows)
 
 
@@ -248,6 +279,17 @@ def assemble(req: Request, spec: ModelSpec) -> Transcript:
         if (window.no_speech_prob > opts.no_speech_threshold
                 and window.avg_logprob <= opts.log_prob_threshold):
             continue  # the sequential path's "no speech" skip
+        if window.pieces is not None:
+            for start, end, tokens in window.pieces:
+                segments.append(Segment(
+                    id=len(segments),
+                    start=_clamp(_on_request(window, start), req.offset, req.duration),
+                    end=_clamp(_on_request(window, end), req.offset, req.duration),
+                    text=req.tokenizer.decode(tokens).strip(),
+                    avg_logprob=round(float(window.avg_logprob), 4),
+                    no_speech_prob=round(window.no_speech_prob, 4),
+                    compression_ratio=round(window.compression_ratio, 4)))
+            continue
         segments.append(Segment(
             id=len(segments),
             start=_clamp(window.start, req.offset, req.duration),
@@ -267,6 +309,17 @@ def assemble(req: Request, spec: ModelSpec) -> Transcript:
         engine="faster-whisper",
         dropped_segments=len(segments) - len(kept),
     )
+
+
+def _on_request(window: Window, t: float) -> float:
+    """Seconds into a window's speech (its stretches laid end to end) as seconds into the
+    (padded) request audio."""
+    sample = t * SAMPLE_RATE
+    for start, end in window.stretches:
+        if sample <= end - start:
+            return (start + sample) / SAMPLE_RATE
+        sample -= end - start
+    return window.end
 
 
 def _clamp(t: float, offset: float, duration: float) -> float:

@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             sweeper.cancel()
             trimmer.cancel()
-            svc.pool.shutdown()
+            svc.shutdown()
 
     app = FastAPI(title="earful", version=__version__, lifespan=lifespan,
                   description="Offline speech service: transcription (Whisper), keyword "

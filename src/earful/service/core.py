@@ -50,9 +50,52 @@ class Service:
         self.draining = False
         """Stopping: new requests get 503 while those under way finish."""
         self.pool = InferencePool(settings.workers, settings.queue_size)
-        self.metrics = Metrics(lambda: self.pool.queued, lambda: self.pool.inflight)
+        self.asr_pool = self._asr_pool()
+        """Where transcriptions run: with ``asr_batching``, a pool as wide as a batch, whose
+        jobs feed the request batcher; otherwise the inference pool itself."""
+        self._batchers: dict[ModelSpec, Any] = {}
+        self._batchers_lock = threading.Lock()
+        self.metrics = Metrics(lambda: self._pools(lambda p: p.queued),
+                               lambda: self._pools(lambda p: p.inflight))
         self.outputs = OutputStore(settings.output_dir, settings.output_max_age_hours * 3600,
                                    int(settings.output_max_total_mb * 1_000_000))
+
+    def _asr_pool(self) -> InferencePool:
+        s = self.settings
+        return InferencePool(s.asr_batch_size, s.queue_size) if s.asr_batching else self.pool
+
+    def _pools(self, measure: Callable[[InferencePool], int]) -> int:
+        return measure(self.pool) + (measure(self.asr_pool) if self.asr_pool is not self.pool
+                                     else 0)
+
+    @property
+    def inflight(self) -> int:
+        """Jobs running or waiting in the service's pools."""
+        return self._pools(lambda p: p.inflight)
+
+    def batcher(self, spec: ModelSpec) -> Any:
+        """The request batcher of a faster-whisper model (made on first use), or ``None``
+        when batching is off or the engine has none."""
+        if not self.settings.asr_batching or spec.engine != "faster-whisper":
+            return None
+        from earful.asr.batcher import RequestBatcher
+
+        with self._batchers_lock:
+            if spec not in self._batchers:
+                self._batchers[spec] = RequestBatcher(
+                    spec, max_batch=self.settings.asr_batch_size,
+                    share_windows=self.settings.asr_share_windows)
+            return self._batchers[spec]
+
+    def shutdown(self) -> None:
+        """Finish the work under way and stop the pools and batchers."""
+        self.pool.shutdown()
+        if self.asr_pool is not self.pool:
+            self.asr_pool.shutdown()
+        with self._batchers_lock:
+            batchers, self._batchers = list(self._batchers.values()), {}
+        for batcher in batchers:
+            batcher.close()
 
     def drain(self) -> None:
         """Refuse new requests from now on (503); requests under way go on to the end."""
@@ -63,6 +106,8 @@ class Service:
         give the model manager this service's time-to-live and cap."""
         if self.pool.closed:
             self.pool = InferencePool(self.settings.workers, self.settings.queue_size)
+        if self.asr_pool.closed:
+            self.asr_pool = self._asr_pool()
         manager.configure(ttl_seconds=self.settings.model_ttl_seconds,
                           max_loaded=self.settings.max_loaded_models)
 
@@ -121,9 +166,16 @@ class Service:
         from earful.asr.transcribe import transcribe_file
 
         start = time.perf_counter()
-        result = await self.pool.run(transcribe_file, checked.path, opts, spec,
-                                     timeout=self.timeout_for(checked.duration),
-                                     work=checked.duration)
+        batcher = self.batcher(spec)
+        if batcher is None:
+            result = await self.pool.run(transcribe_file, checked.path, opts, spec,
+                                         timeout=self.timeout_for(checked.duration),
+                                         work=checked.duration)
+        else:
+            result = await self.asr_pool.run(
+                partial(transcribe_file, transcriber=lambda audio, o, _: batcher.transcribe(
+                    audio, o)), checked.path, opts, spec,
+                timeout=self.timeout_for(checked.duration), work=checked.duration)
         return result, time.perf_counter() - start
 
     def stream_job(self, produce: Callable[[threading.Event], Iterator[T]], *,

@@ -53,7 +53,7 @@ class GracefulServer(uvicorn.Server):
     def _busy(self) -> bool:
         # Probes (/ready) polled during the drain are requests too; they end at once.
         return bool(self.service.active_requests or self.service.realtime_sessions
-                    or self.service.pool.inflight)
+                    or self.service.inflight)
 
 
 def serve(app: FastAPI, host: str, port: int, grace_seconds: float) -> None:
