@@ -1,4 +1,4 @@
-"""Speech streamed sentence by sentence, read by the OpenAI SDK and by a plain HTTP client."""
+"""Speech streamed piece by piece, read by the OpenAI SDK and by a plain HTTP client."""
 
 from __future__ import annotations
 
@@ -97,13 +97,19 @@ def test_mp3_pieces_decode_as_one_file(server: LiveServer, tmp_path: Path) -> No
     assert audio.duration > 4.0 and {"fox", "stella"} <= heard(audio.samples, audio.sample_rate)
 
 
-def test_a_long_first_sentence_is_sent_in_two_pieces() -> None:
-    from earful.service.speech_stream import pieces
+def test_a_long_first_sentence_starts_with_a_short_piece(server: LiveServer) -> None:
+    from earful.tts.stream import stream_pieces
 
-    long_first = ("When the sun rose over the hills, the boy was already there with his "
-                  "dog. He waited.")
-    assert pieces(long_first, 2000) == [
-        "When the sun rose over the hills,", "the boy was already there with his dog.",
-        "He waited."]
-    assert pieces("Short one. Another, with a comma.", 2000) == [
-        "Short one.", "Another, with a comma."]
+    text = "Yes, I think so, but only if the boy comes back with his dog before dark."
+    with httpx.stream("POST", f"{server.url}/v1/audio/speech", timeout=120,
+                      json={"model": "tts-1", "voice": "alloy", "input": text,
+                            "response_format": "pcm", "stream_format": "sse"}) as resp:
+        deltas = [base64.b64decode(json.loads(line[6:])["audio"]) for line in resp.iter_lines()
+                  if line.startswith("data: ") and "speech.audio.delta" in line]
+    # One delta per piece: "Yes, I think so," is sent on its own, followed by the pause of
+    # its comma.
+    assert len(deltas) == len(stream_pieces(text)) >= 2
+    seconds = [len(d) / 2 / 24000 for d in deltas]
+    assert seconds[0] < 0.4 * sum(seconds)
+    first = np.frombuffer(deltas[0], "<i2") / 32768.0
+    assert np.abs(first[-int(0.3 * 24000):]).max() <= 0.01  # ends in the comma's pause

@@ -302,3 +302,9 @@ class Service:
             get_classifier(self.settings.classify_model, pin=True)
         except Exception as e:
             logger.warning("classifier not loaded: %s", e)
+        try:  # the default clone engine and tts-1-hd: its first sentence should not wait
+            from earful.tts.synth import preload_kokoro
+
+            preload_kokoro(self.tts)
+        except Exception as e:
+            logger.warning("Kokoro not loaded: %s", e)

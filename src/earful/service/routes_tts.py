@@ -43,8 +43,9 @@ class SynthesizeIn(BaseModel):
     engine: Literal["piper", "kokoro"] = Field(default="piper", description="Speech engine.")
     format: Format = Field(default="wav", description="Audio format of the response.")
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="Speaking rate.")
-    stream: bool = Field(default=False, description="Send the audio sentence by sentence as "
-                                                    "it is synthesised (wav or mp3); a "
+    stream: bool = Field(default=False, description="Send the audio piece by piece as it "
+                                                    "is synthesised (a short first piece, "
+                                                    "then sentences; wav or mp3); a "
                                                     "streamed answer is not saved as an "
                                                     "output.")
 
@@ -64,8 +65,9 @@ class SpeechIn(BaseModel):
     response_format: str = Field(default="mp3", description=", ".join(SPEECH_FORMATS))
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     stream_format: Literal["audio", "sse"] | None = Field(
-        default=None, description="audio: chunked audio sentence by sentence (pcm, wav or "
-                                  "mp3); sse: speech.audio.delta events, then "
+        default=None, description="audio: chunked audio piece by piece, a short first "
+                                  "piece then sentences (pcm, wav or mp3); sse: "
+                                  "speech.audio.delta events, then "
                                   "speech.audio.done. Unset: the whole file, saved as an "
                                   "output.")
 

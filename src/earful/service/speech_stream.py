@@ -1,5 +1,6 @@
-"""Speech sent as it is synthesised: one sentence at a time, so the first audio arrives after
-the first sentence rather than after the last.
+"""Speech sent as it is synthesised, piece by piece (:mod:`earful.tts.stream`): a short first
+piece, so the first audio arrives after a few words rather than after the first sentence,
+then pieces growing to whole sentences, joined by the pauses the whole text would have.
 
 Two wire shapes, as OpenAI's speech route has them: plain chunked audio
 (``stream_format=audio``: raw ``pcm``, a ``wav`` whose header leaves the length open, or
@@ -26,7 +27,8 @@ from earful.service.errors import scrub_paths
 from earful.service.outputs import MEDIA_TYPES
 from earful.service.sse import HEADERS, event
 from earful.tts.result import Speech
-from earful.tts.text import clean_text, split_sentences
+from earful.tts.stream import SENTENCE_SILENCE, speak_pieces, stream_pieces
+from earful.tts.text import clean_text
 
 #: Formats that can be sent piece by piece.
 STREAMABLE = ("pcm", "wav", "mp3")
@@ -42,7 +44,7 @@ def wav_header(rate: int = RATE) -> bytes:
 
 
 def encode_piece(speech: Speech, fmt: str, first: bool) -> bytes:
-    """One sentence's audio in a streamable format."""
+    """One piece's audio in a streamable format."""
     samples = np.clip(resample(speech.samples, speech.sample_rate, RATE), -1.0, 1.0)
     if fmt == "mp3":
         return mp3_frames(samples)
@@ -70,41 +72,24 @@ def mp3_frames(samples: np.ndarray, rate: int = RATE) -> bytes:
     return out.getvalue()
 
 
-#: A first sentence longer than this (words) is sent in two pieces, cut at a comma, so the
-#: first audio comes sooner.
-FIRST_PIECE_WORDS = 10
-
-
-def pieces(text: str, max_chars: int) -> list[str]:
-    """The pieces synthesised one by one: sentences, the first cut at its first comma after
-    three words when it is long (checked like any text before anything runs)."""
-    sentences = split_sentences(clean_text(text, max_chars))
-    words = sentences[0].split()
-    if len(words) > FIRST_PIECE_WORDS:
-        cut = next((i for i, w in enumerate(words[:-3], start=1)
-                    if i >= 3 and w.endswith((",", ";", ":"))), None)
-        if cut is not None:
-            sentences[:1] = [" ".join(words[:cut]), " ".join(words[cut:])]
-    return sentences
-
-
 async def stream_speech(request: Request, speak: Callable[[str], Speech], text: str,
                         fmt: str, sse: bool) -> StreamingResponse:
-    """Admit the synthesis (503 at once if refused) and stream it sentence by sentence."""
+    """Admit the synthesis (503 at once if refused) and stream it piece by piece (the text
+    is checked, and cut, before anything runs)."""
     from earful.service.deps import service
 
     svc = service(request)
     if fmt not in STREAMABLE:
         raise InvalidOptionError(f"streamed speech is sent as {', '.join(STREAMABLE)}; "
                                  f"'{fmt}' needs the whole audio first")
-    sentences = pieces(text, svc.tts.max_text_chars)
-    seconds = max(1.0, len(" ".join(sentences)) / 12.0)
+    pieces = stream_pieces(clean_text(text, svc.tts.max_text_chars))
+    seconds = max(1.0, len(" ".join(p.text for p in pieces)) / 12.0)
 
     def produce(stop: threading.Event) -> Iterator[bytes]:
-        for i, sentence in enumerate(sentences):
-            if stop.is_set():
-                return
-            yield encode_piece(speak(sentence), fmt, first=i == 0)
+        spoken = speak_pieces(pieces, speak, sentence_silence=SENTENCE_SILENCE,
+                              stop=stop.is_set)
+        for i, speech in enumerate(spoken):
+            yield encode_piece(speech, fmt, first=i == 0)
 
     chunks = svc.stream_job(produce, timeout=svc.timeout_for(seconds), work=seconds)
     rid = request.state.request_id

@@ -232,6 +232,8 @@ class KokoroModel:
         self.kokoro = kokoro
         self.packs = packs
         self._phonemisers = phonemisers
+        self.warm_up_seconds: float | None = None
+        """How long the warm-up took when the model was loaded (``None``: not warmed)."""
 
     def phonemes(self, text: str, language: str = "en-us") -> str:
         """Kokoro's phonemes (misaki symbols) for English text."""
@@ -260,12 +262,20 @@ class KokoroModel:
         return np.asarray(audio, dtype=np.float32)
 
 
-def load_kokoro(cache_dir: str | None = None, threads: int = 0) -> KokoroModel:
+#: What a freshly loaded model says once, unheard, so the first request does not pay for the
+#: session's first run, espeak's first phonemes and the text pipeline's imports.
+WARM_UP_TEXT = "Hello, world."
+
+
+def load_kokoro(cache_dir: str | None = None, threads: int = 0,
+                warm: bool = True) -> KokoroModel:
     """Load Kokoro-82M and its voices (the model registry's ``tts.kokoro`` loader).
 
     Args:
         cache_dir: Where the joined model is kept (default ``~/.cache/earful``).
         threads: ONNX Runtime intra-op threads (0: every CPU, as for Piper).
+        warm: Speak :data:`WARM_UP_TEXT` once before returning (ONNX Runtime's first run
+            of a session is slower than the next ones).
     """
     try:
         import onnxruntime as ort
@@ -281,6 +291,8 @@ def load_kokoro(cache_dir: str | None = None, threads: int = 0) -> KokoroModel:
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads or os.cpu_count() or 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # No arena: buffers sized by the longest text so far go back to the heap (as for Piper).
+    so.enable_cpu_mem_arena = False
     session = ort.InferenceSession(str(path), sess_options=so,
                                    providers=["CPUExecutionProvider"])
     kokoro = Kokoro.from_session(session, str(voices))
@@ -288,7 +300,13 @@ def load_kokoro(cache_dir: str | None = None, threads: int = 0) -> KokoroModel:
         packs = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
     phonemisers = {"en-us": EspeakFallback(british=False), "en-gb": EspeakFallback(british=True)}
     logging.getLogger("phonemizer").addFilter(_not_word_count)  # once: addFilter dedupes
-    return KokoroModel(kokoro, packs, phonemisers)
+    model = KokoroModel(kokoro, packs, phonemisers)
+    if warm and packs:
+        start = time.perf_counter()
+        speak_style(model, WARM_UP_TEXT, model.style(((next(iter(packs)), 1.0),)), "warm-up")
+        model.warm_up_seconds = time.perf_counter() - start
+        logger.info("Kokoro warmed up in %.2f s", model.warm_up_seconds)
+    return model
 
 
 def speak_kokoro(model: KokoroModel, text: str, voice: str,

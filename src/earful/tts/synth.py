@@ -88,6 +88,14 @@ def use_kokoro(config: TtsConfig) -> contextlib.AbstractContextManager[Any]:
                        threads=config.kokoro_threads)
 
 
+def preload_kokoro(config: TtsConfig) -> None:
+    """Load Kokoro now (warmed up, pinned: never unloaded for idling), as
+    :func:`use_kokoro` would load it, so the first request does not wait for it."""
+    manager.get("tts.kokoro", label=KOKORO_LABEL, pin=True,
+                cache_dir=str(config.cache_dir) if config.cache_dir else None,
+                threads=config.kokoro_threads)
+
+
 def speak_text(text: str, config: TtsConfig, voice: str | None = None,
                opts: SpeakOptions | KokoroOptions | None = None, *,
                engine: str = "piper") -> Speech:
