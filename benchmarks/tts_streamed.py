@@ -36,23 +36,13 @@ from earful.tts.evaluate import intelligibility
 from earful.tts.kokoro_engine import KokoroOptions, speak_kokoro
 from earful.tts.piper_engine import speak
 from earful.tts.result import Speech
-from earful.tts.stream import leading_quiet, speak_pieces, stream_pieces, trailing_quiet
+from earful.tts.stream import leading_quiet, quiet_runs, speak_pieces, stream_pieces, trailing_quiet
 from earful.tts.synth import TtsConfig, use_kokoro
 from earful.tts.text import clean_text, split_sentences
 
 logger = logging.getLogger("tts_streamed")
 THREADS = 2
 VOICE = "jm_kumo"
-
-
-def quiet_runs(samples: np.ndarray, rate: int) -> list[tuple[float, float]]:
-    """(start, length) in seconds of the runs of 10 ms frames 40 dB under the loudest."""
-    size = rate // 100
-    frames = samples[:len(samples) // size * size].reshape(-1, size)
-    loud = np.sqrt((frames.astype(np.float64) ** 2).mean(1))
-    quiet = np.concatenate([[False], loud <= loud.max() * 0.01, [False]])
-    edges = np.flatnonzero(np.diff(quiet.astype(int)))
-    return [(a / 100, (b - a) / 100) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def pause_in_whole(whole: Speech, at: float) -> float:

@@ -18,6 +18,7 @@ from earful.tts.stream import (
     ChunkOptions,
     Piece,
     leading_quiet,
+    quiet_runs,
     speak_pieces,
     stream_pieces,
     trailing_quiet,
@@ -182,16 +183,6 @@ def kokoro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     config = TtsConfig(cache_dir=tmp_path_factory.mktemp("kokoro-cache"), kokoro_threads=2)
     with use_kokoro(config) as model:
         yield model
-
-
-def quiet_runs(samples: np.ndarray, rate: int) -> list[tuple[float, float]]:
-    """(start, length) in seconds of the runs of 10 ms frames 40 dB under the loudest."""
-    size = rate // 100
-    frames = samples[:len(samples) // size * size].reshape(-1, size)
-    loud = np.sqrt((frames.astype(np.float64) ** 2).mean(1))
-    quiet = np.concatenate([[False], loud <= loud.max() * 0.01, [False]])
-    edges = np.flatnonzero(np.diff(quiet.astype(int)))
-    return [(a / 100, (b - a) / 100) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def test_kokoro_warms_up_when_loaded(kokoro: object) -> None:
