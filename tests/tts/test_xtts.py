@@ -78,18 +78,33 @@ def _tiny_xtts(folder: Path) -> None:
     config.model_args = XttsArgs(gpt_layers=2, gpt_n_model_channels=256, gpt_n_heads=4,
                                  decoder_input_dim=256, gpt_max_audio_tokens=120,
                                  tokenizer_file=str(folder / "vocab.json"))
-    model = Xtts.init_from_config(config)
+    model = Xtts(config)
     model.tokenizer = VoiceBpeTokenizer(vocab_file=str(folder / "vocab.json"))
     model.init_models()
     torch.save({"model": model.state_dict()}, folder / "model.pth")
     config.save_json(str(folder / "config.json"))
 
 
+def _cuda_available() -> bool:
+    if COQUI_ERROR is not None:
+        return False  # torch is only worth importing here when coqui can run at all
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
 @needs_coqui
 @pytest.mark.slow
-def test_random_weight_xtts_speaks_through_earful(tmp_path: Path, jfk_reference: Any) -> None:
+@pytest.mark.parametrize("device", [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not _cuda_available(),
+                                                  reason="no CUDA device here")),
+])
+def test_random_weight_xtts_speaks_through_earful(tmp_path: Path, jfk_reference: Any,
+                                                  device: str) -> None:
     _tiny_xtts(tmp_path)
-    engine = load_xtts(str(tmp_path))
+    engine = load_xtts(str(tmp_path), device=device)
+    assert next(engine.model.parameters()).device.type == device
     long = "Ask not what your country can do for you. " * 8  # over the 250-character limit
     speech = engine.clone(long, jfk_reference, "en")
     assert speech.sample_rate == OUTPUT_RATE and speech.engine == "xtts"

@@ -102,7 +102,7 @@ def load_xtts(model_dir: str | None = None, device: str = "cpu",
         raise ModelNotAvailableError(f"the XTTS model folder lacks {', '.join(missing)}")
     config = config_cls()
     config.load_json(str(folder / "config.json"))
-    model = model_cls.init_from_config(config)
+    model = model_cls(config)
     try:
         model.load_checkpoint(config, checkpoint_dir=str(folder), eval=True)
     except Exception as e:
