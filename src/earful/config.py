@@ -63,7 +63,7 @@ class Settings(BaseSettings):
                                                     "cap; a request is admitted only while its "
                                                     "estimated wait fits its time budget).")
     asr_batching: bool = Field(
-        default=False, description="Opt-in: concurrent transcriptions (faster-whisper) are decoded "
+        default=True, description="Concurrent transcriptions (faster-whisper) are decoded "
                                   "together: several requests' speech in one Whisper window, "
                                   "windows in one decoding call. Off: one at a time in the "
                                   "inference pool.")

@@ -39,12 +39,14 @@ def jfk_ref(test_data: Path) -> str:
 
 @pytest.fixture
 def batcher() -> Iterator[RequestBatcher]:
-    with RequestBatcher(ModelSpec(), max_wait_ms=GATHER_MS) as b:
+    # alone="batched": a request submitted on its own still takes the batched path here.
+    with RequestBatcher(ModelSpec(), max_wait_ms=GATHER_MS, alone="batched") as b:
         yield b
 
 
 def test_options_are_validated() -> None:
-    for bad in ({"max_batch": 0}, {"max_wait_ms": -1.0}, {"short_clips": "sometimes"}):
+    for bad in ({"max_batch": 0}, {"max_wait_ms": -1.0}, {"short_clips": "sometimes"},
+                {"alone": "never"}):
         with pytest.raises(InvalidOptionError):
             BatcherOptions(**bad)
     with pytest.raises(InvalidOptionError, match="faster-whisper"):
@@ -154,6 +156,18 @@ def test_options_it_cannot_batch_go_through_transcribe(batcher: RequestBatcher,
     assert batcher.stats.direct_requests == 1 and batcher.stats.batched_requests == 0
     words = [w for s in result.segments for w in (s.words or [])]
     assert len(words) >= 20
+
+
+def test_a_clip_that_comes_alone_is_decoded_as_one_at_a_time(jfk: np.ndarray) -> None:
+    # Nobody to share a batch with: the exact transcript of the unbatched path (timestamped
+    # segments), which is also what a streamed transcript of the same audio gives.
+    direct = transcribe(jfk, OPTS)
+    with RequestBatcher(ModelSpec(), max_wait_ms=0.0) as b:
+        alone = b.transcribe(jfk, OPTS)
+        assert b.stats.alone_requests == 1 and b.stats.batches == 0
+    assert alone.text == direct.text
+    assert [(s.start, s.end, s.text) for s in alone.segments] == \
+        [(s.start, s.end, s.text) for s in direct.segments]
 
 
 def test_short_clips_can_go_direct(test_data: Path) -> None:

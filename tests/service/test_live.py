@@ -48,9 +48,7 @@ def _post(url: str, data: bytes) -> httpx.Response:
 
 def test_sixteen_concurrent_requests_succeed(tmp_path: Path, test_data: Path) -> None:
     data = (test_data / "jfk.wav").read_bytes()
-    # With batching across requests: 16 jfk clips share batches and windows.
-    with LiveServer(make_settings(tmp_path, workers=2, queue_size=16,
-                                  asr_batching=True)) as server, \
+    with LiveServer(make_settings(tmp_path, workers=2, queue_size=16)) as server, \
             cf.ThreadPoolExecutor(16) as pool:
         results = list(pool.map(lambda _: _post(server.url, data), range(16)))
     assert [r.status_code for r in results] == [200] * 16

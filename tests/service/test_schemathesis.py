@@ -20,10 +20,16 @@ schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in th
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 APP = create_app(make_settings(Path("/tmp/earful-schemathesis"), max_upload_mb=1.0))
-# /ready answers 503 by design until the models are loaded; load them so every route is in
-# its serving state and any 5xx is a real fault.
-APP.state.service.preload()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _serving() -> None:
+    # /ready answers 503 by design until the models are loaded; load them so every route is
+    # in its serving state and any 5xx is a real fault. Loaded here, just before these
+    # tests, not at import: the model manager is process-wide, and tests that run between
+    # collection and this module (test_models_routes clears it) would undo it.
+    APP.state.service.preload()
 
 
 @schema.parametrize()

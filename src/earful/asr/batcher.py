@@ -68,6 +68,7 @@ from earful.errors import InvalidOptionError
 logger = logging.getLogger(__name__)
 
 SHORT_CLIPS = ("batched", "direct")
+ALONE = ("batched", "direct")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,13 @@ class BatcherOptions:
     """Put the speech of several 5-15 s requests into one Whisper window (one encoder pass
     for all of them; :mod:`earful.asr.packing`). Off: each request's speech is decoded in
     windows of its own, batched."""
+    alone: str = "direct"
+    """A clip of at most one window (30 s) that finds the batcher idle and that nobody
+    joins within ``max_wait_ms``: ``direct`` decodes it exactly as one at a time
+    (``transcribe()``: timestamped segments, the same text as a streamed transcript of the
+    same audio), since a batch of one window saves nothing; ``batched`` decodes it on the
+    batched path all the same. Longer clips always use the batched path, where their own
+    windows fill the batch."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_batch <= 64:
@@ -97,6 +105,8 @@ class BatcherOptions:
         if self.short_clips not in SHORT_CLIPS:
             raise InvalidOptionError(f"short_clips must be one of {SHORT_CLIPS}, "
                                      f"got {self.short_clips!r}")
+        if self.alone not in ALONE:
+            raise InvalidOptionError(f"alone must be one of {ALONE}, got {self.alone!r}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,9 @@ class BatcherStats:
     direct_requests: int
     """Requests sent through ``transcribe()``: options the batched path cannot honour, or
     short clips with ``short_clips="direct"``."""
+    alone_requests: int
+    """Batchable requests decoded through ``transcribe()`` because they came alone
+    (``alone="direct"``)."""
     batches: int
     """Batched ``generate`` calls."""
     windows: int
@@ -135,6 +148,7 @@ class RequestBatcher:
         max_wait_ms: See :class:`BatcherOptions`.
         short_clips: See :class:`BatcherOptions`.
         share_windows: See :class:`BatcherOptions`.
+        alone: See :class:`BatcherOptions`.
         options: All of the above at once (the keywords are ignored when given).
 
     Raises:
@@ -143,18 +157,19 @@ class RequestBatcher:
 
     def __init__(self, spec: ModelSpec, *, max_batch: int = 8, max_wait_ms: float = 20.0,
                  short_clips: str = "batched", share_windows: bool = True,
-                 options: BatcherOptions | None = None) -> None:
+                 alone: str = "direct", options: BatcherOptions | None = None) -> None:
         if spec.engine != "faster-whisper":
             raise InvalidOptionError("request batching needs the faster-whisper engine, "
                                      f"not {spec.engine}")
         self.spec = spec
         self.options = options or BatcherOptions(max_batch, max_wait_ms, short_clips,
-                                                 share_windows)
+                                                 share_windows, alone)
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._counts = dict.fromkeys(
-            ("requests", "batched_requests", "direct_requests", "batches", "windows",
+            ("requests", "batched_requests", "direct_requests", "alone_requests", "batches",
+             "windows",
              "largest_batch", "most_requests_in_batch", "fallback_windows", "shared_windows",
              "shared_requests"), 0)
         # Requests the batched path cannot honour run here, so a long one does not stall
@@ -289,6 +304,11 @@ class RequestBatcher:
     def _step(self, arrived: list[Request], pending: list[Window]) -> None:
         from earful.asr.engines import use_model
 
+        if self.options.alone == "direct" and not pending and len(arrived) == 1 \
+                and len(arrived[0].audio) <= WINDOW_SECONDS * SAMPLE_RATE:
+            self._decode_alone(arrived[0])
+            return
+
         # Held for the whole step so the model manager cannot unload it mid-batch.
         with use_model(self.spec) as model:
             for req in arrived:
@@ -321,6 +341,16 @@ class RequestBatcher:
             chosen = {id(w) for w in batch}
             pending[:] = [w for w in pending if id(w) not in chosen]
             self._decode(model, batch)
+
+    def _decode_alone(self, req: Request) -> None:
+        with self._lock:
+            self._counts["alone_requests"] += 1
+        try:
+            result = _transcribe(req.audio, req.opts, self.spec)
+        except Exception as e:  # this request's own failure
+            _fail(req, e)
+            return
+        _settle(req.future, result=result)
 
     def _decode(self, model: Any, batch: list[Window]) -> None:
         try:
