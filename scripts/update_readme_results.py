@@ -13,13 +13,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio", "diarization",
          "classify_results", "kws_encoder", "kws_recipes", "fsdd_speakers", "service_load",
-         "service_bombs", "service_soak", "asr_batching", "realtime", "sse_latency",
-         "speech_streaming",
+         "service_bombs", "service_soak", "asr_batching", "asr_batching_heldout", "realtime",
+         "sse_latency", "speech_streaming",
          "tts_kokoro", "tts_kokoro_clone_dev", "tts_kokoro_clone",
          "tts_clone", "tts_speed", "ray_scaling"]
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 #: Tables written by a script run with options (the default is benchmarks/NAME.py).
-SOURCES = {"tts_kokoro_clone_dev": "tts_kokoro_clone.py --split dev --dev-count 8 --engines "
+SOURCES = {"asr_batching_heldout": "asr_batching.py --corpus read_speech --threads 0 "
+                                   "--rounds 1 --name asr_batching_heldout",
+           "tts_kokoro_clone_dev": "tts_kokoro_clone.py --split dev --dev-count 8 --engines "
                                    "plain,bank,lookup,kokoro "
                                    "--name tts_kokoro_clone_dev"}
 

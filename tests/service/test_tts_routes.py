@@ -162,3 +162,29 @@ def test_openai_speech_with_the_official_client(tmp_path: Path) -> None:
         with pytest.raises(openai.UnprocessableEntityError):
             client.audio.speech.create(model="tts-1", voice="alloy", input="x",
                                        response_format="exe")  # type: ignore[arg-type]
+
+
+def test_a_known_kokoro_style_is_not_counted_as_enrolment_work(tts: TestClient,
+                                                               test_data: Path) -> None:
+    # Admission sizes a Kokoro clone by the enrolment it may need: a reference it has
+    # already enrolled (cached) or a saved voice with a stored style needs none, and must
+    # not look like a minute of work that turns other requests away.
+    from earful.audio.io import encode_audio, load_audio
+    from earful.service.routes_tts import _setup_seconds
+    from earful.tts.reference import check_reference
+
+    if not tts.get("/voices").json()["kokoro"]:
+        pytest.skip("Kokoro is not installed")
+    svc = tts.app.state.service  # type: ignore[attr-defined]
+    samples = load_audio(test_data / "jfk.flac")[: 7 * 16000]  # a reference no test used
+    ref = check_reference(samples, 16000)
+    assert _setup_seconds("offline", svc, reference=ref) == 0.0
+    assert _setup_seconds("kokoro", svc, reference=ref) > 30.0
+    upload = {"reference": ("jfk7.wav", encode_audio(samples, 16000, "wav"), "audio/wav")}
+    resp = tts.post("/clone-voice", data={"text": "Once.", "engine": "kokoro"}, files=upload)
+    assert resp.status_code == 200, resp.text
+    assert _setup_seconds("kokoro", svc, reference=ref) == 0.0
+    saved = tts.post("/voices", data={"name": "Seven seconds"}, files=upload)
+    assert saved.status_code == 201, saved.text
+    assert _setup_seconds("kokoro", svc, voice_id=saved.json()["id"]) == 0.0
+    assert _setup_seconds("kokoro", svc, voice_id="no-such-voice") > 30.0

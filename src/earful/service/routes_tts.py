@@ -129,12 +129,21 @@ def _saved_voice(svc: Service, voice: str) -> str | None:
         return None
 
 
-def _setup_seconds(engine: str) -> float:
+def _setup_seconds(engine: str, svc: Service | None = None, *, reference: Any = None,
+                   voice_id: str | None = None) -> float:
     """The longest a clone engine may spend on a reference before it speaks: Kokoro's
-    enrolment (its search budget plus the look-up), nothing for the others."""
+    enrolment (its search budget plus the look-up), nothing for the others, nor when the
+    reference's or saved voice's Kokoro style is already known (given ``svc``). Admission
+    counts it as work, so a cached reference must not count it: one clone in flight would
+    otherwise look like a minute of work and turn every other request away."""
     from earful.tts.kokoro_clone import EnrolOptions
+    from earful.tts.synth import kokoro_enrolled
 
-    return EnrolOptions().time_budget + 15.0 if engine == "kokoro" else 0.0
+    if engine != "kokoro":
+        return 0.0
+    if svc is not None and kokoro_enrolled(svc.tts, reference=reference, voice_id=voice_id):
+        return 0.0
+    return EnrolOptions().time_budget + 15.0
 
 
 def _speech_seconds(text: str) -> float:
@@ -204,7 +213,8 @@ async def clone_voice(
             lambda: clone(text, svc.tts, opts, reference=ref, voice_id=voice_id or None),
             format, _speech_seconds(text), {"language": language},
             score_against=reference_audio if score else None,
-            setup_seconds=_setup_seconds(opts.engine))
+            setup_seconds=_setup_seconds(opts.engine, svc, reference=ref,
+                                         voice_id=voice_id or None))
 
 
 #: ``POST /voices`` answers 201 with the saved voice, or (``stream=true``) 200 with events.
@@ -308,7 +318,7 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
                   else "kokoro" if body.model in ("kokoro", "tts-1-hd")
                   else svc.settings.clone_engine)
         opts = CloneOptions(engine=engine, speed=body.speed, base_voice=svc.settings.tts_voice)
-        setup = _setup_seconds(engine)
+        setup = _setup_seconds(engine, svc, voice_id=saved or body.voice)
 
         def speak(text: str) -> Speech:
             return clone(text, svc.tts, opts, voice_id=saved or body.voice)

@@ -112,6 +112,13 @@ class ReferenceCache(Generic[T]):
         self._items: OrderedDict[str, T] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __contains__(self, reference: object) -> bool:
+        """Whether a value for ``reference`` is cached (without counting a hit)."""
+        if not isinstance(reference, Reference):
+            return False
+        with self._lock:
+            return reference.digest in self._items
+
     def get(self, reference: Reference, compute: Callable[[Reference], T]) -> T:
         """The cached value for ``reference``, computing it on a miss."""
         key = reference.digest

@@ -207,6 +207,21 @@ def _enrol_options(config: TtsConfig) -> EnrolOptions:
     return EnrolOptions(steps=config.enrol_steps)
 
 
+def kokoro_enrolled(config: TtsConfig, *, reference: Reference | None = None,
+                    voice_id: str | None = None) -> bool:
+    """Whether Kokoro can clone this reference or saved voice at once, its style being
+    stored with the voice or cached from an earlier request; otherwise cloning starts with
+    an enrolment search (tens of seconds). The service sizes the job by it."""
+    try:
+        if voice_id is not None:
+            store = VoiceStore(config.voice_store)
+            label = store.find(voice_id).id
+            return store.kokoro_style(label, shipped_bank().pack_names) is not None
+    except Exception:  # an unknown voice or no Kokoro: the clone itself will say so
+        return False
+    return reference is not None and reference in _ENROLMENTS
+
+
 def enrol_kokoro(reference: Reference, config: TtsConfig,
                  progress: Callable[[int, int], None] | None = None) -> Enrolment:
     """Find the Kokoro style of a reference (what saving a voice does; cached by content)."""
