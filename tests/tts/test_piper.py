@@ -44,6 +44,9 @@ def test_speak_is_intelligible(piper_voice: Any) -> None:
     assert np.max(np.abs(speech.samples)) <= 1.0
     wer, heard = intelligibility([speech])
     assert wer <= 0.1, heard
+    # A second listener (the multilingual base model, told the language) agrees.
+    wer_base, heard_base = intelligibility([speech], "base")
+    assert wer_base <= 0.1, heard_base
 
 
 def test_speed_changes_duration(piper_voice: Any) -> None:

@@ -39,14 +39,23 @@ SENTENCES = (
 )
 
 
-def intelligibility(speeches: Sequence[Speech]) -> tuple[float, list[str]]:
-    """Corpus WER of the ASR's transcripts of ``speeches`` against their texts."""
+def intelligibility(speeches: Sequence[Speech], model: str | None = None
+                    ) -> tuple[float, list[str]]:
+    """Corpus WER of the ASR's transcripts of ``speeches`` against their texts.
+
+    Args:
+        speeches: English speech with the text it was made from.
+        model: The Whisper model that listens (default earful's, tiny.en); a second,
+            larger listener tells the speech's faults from the listener's.
+    """
     from earful.asr.evaluate import get_normaliser, score
-    from earful.asr.options import TranscribeOptions
+    from earful.asr.options import ModelSpec, TranscribeOptions
     from earful.asr.transcribe import transcribe
 
-    opts = TranscribeOptions()
-    heard = [transcribe(resample(s.samples, s.sample_rate, 16000), opts).text for s in speeches]
+    spec = ModelSpec() if model is None else ModelSpec(name=model)
+    opts = TranscribeOptions(language=None if spec.english_only else "en")
+    heard = [transcribe(resample(s.samples, s.sample_rate, 16000), opts, spec).text
+             for s in speeches]
     return score([s.text for s in speeches], heard, get_normaliser()).wer, heard
 
 
