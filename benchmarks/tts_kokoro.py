@@ -139,7 +139,7 @@ def render(data: dict) -> str:
             "time on 2 cores, first sentence <= 1 s. "
             f"WER {min(wers):.1%} to {max(wers):.1%} (tiny.en)"
             + (f", {min(wers_base):.1%} to {max(wers_base):.1%} (base)" if wers_base else "")
-            + f". Timed on 2 cores{' shared with other jobs' if data.get('shared') else ''}: "
+            + ". Timed on 2 cores: "
             "the Piper row is the load control (compare it with Piper alone under "
             "*Speech synthesis speed*). "
             f"Model load {data['load_seconds']:.1f} s; peak memory of the whole run (ASR, "

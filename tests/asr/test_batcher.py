@@ -170,6 +170,14 @@ def test_a_clip_that_comes_alone_is_decoded_as_one_at_a_time(jfk: np.ndarray) ->
         [(s.start, s.end, s.text) for s in direct.segments]
 
 
+def test_a_lone_clip_cancelled_while_waiting_is_not_decoded(jfk: np.ndarray) -> None:
+    with RequestBatcher(ModelSpec(), max_wait_ms=GATHER_MS) as b:
+        future = b.submit(jfk, OPTS)
+        assert future.cancel()  # still waiting for company: nothing has started
+    assert future.cancelled()
+    assert b.stats.alone_requests == 0 and b.stats.batches == 0
+
+
 def test_short_clips_can_go_direct(test_data: Path) -> None:
     with RequestBatcher(ModelSpec(), short_clips="direct") as b:
         result = b.transcribe(load_audio(test_data / "digit_7.wav"), OPTS)

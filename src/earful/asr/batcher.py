@@ -116,7 +116,8 @@ class BatcherStats:
     requests: int
     """Requests submitted."""
     batched_requests: int
-    """Requests decoded in shared batches (the rest went through ``transcribe()``)."""
+    """Requests queued for the batcher (``alone_requests`` of them then went through
+    ``transcribe()`` all the same; the rest of all requests are ``direct_requests``)."""
     direct_requests: int
     """Requests sent through ``transcribe()``: options the batched path cannot honour, or
     short clips with ``short_clips="direct"``."""
@@ -343,11 +344,16 @@ class RequestBatcher:
             self._decode(model, batch)
 
     def _decode_alone(self, req: Request) -> None:
+        # A request its caller cancelled while it waited for company is dropped, and one
+        # that starts can no longer be cancelled (as with an executor's futures).
+        if not req.future.set_running_or_notify_cancel():
+            return
         with self._lock:
             self._counts["alone_requests"] += 1
         try:
             result = _transcribe(req.audio, req.opts, self.spec)
         except Exception as e:  # this request's own failure
+            logger.warning("a request decoded alone failed", exc_info=True)
             _fail(req, e)
             return
         _settle(req.future, result=result)
