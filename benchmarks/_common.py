@@ -41,6 +41,17 @@ def save(name: str, markdown: str, data: object) -> None:
     print(markdown)
 
 
+def player_waits(ready: list[float], durations: list[float]) -> float:
+    """Seconds a player that starts the first piece of a stream as soon as it is there waits,
+    in all, for pieces not yet there: ``ready[i]`` is when piece ``i`` arrived, and it plays
+    for ``durations[i]`` seconds."""
+    played_to, waited = ready[0], 0.0
+    for at, seconds in zip(ready, durations, strict=True):
+        waited += max(0.0, at - played_to)
+        played_to = max(played_to, at) + seconds
+    return waited
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size in MB.
 

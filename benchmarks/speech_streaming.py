@@ -8,6 +8,7 @@ Targets: first byte <= 0.5 s on 2 cores (Piper), first audio <= 1 s (Kokoro, iss
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from _common import save, table
+from _common import player_waits, save, table
 from earful.tts.stream import stream_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,15 +32,9 @@ TEXT = ("Printing, in the only sense with which we are at present concerned, dif
 def stalls(arrivals: list[tuple[float, int]]) -> float:
     """Seconds a player starting at the first byte waits for audio, in all: ``arrivals`` are
     (seconds, bytes) of a 24 kHz 16-bit WAV stream (44-byte header)."""
-    played_to, header, waited = arrivals[0][0], 44, 0.0
-    for at, size in arrivals:
-        take = min(header, size)
-        header -= take
-        if at > played_to:
-            waited += at - played_to
-            played_to = at
-        played_to += (size - take) / 2 / 24000
-    return waited
+    ends = itertools.accumulate(size for _, size in arrivals)
+    audio = [max(0, min(size, end - 44)) for (_, size), end in zip(arrivals, ends, strict=True)]
+    return player_waits([at for at, _ in arrivals], [n / 2 / 24000 for n in audio])
 
 
 def main() -> None:

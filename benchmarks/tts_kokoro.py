@@ -27,9 +27,7 @@ import time
 from pathlib import Path
 
 from _common import RESULTS, data_dir, peak_rss_mb, save, table
-from earful.asr.evaluate import get_normaliser, read_manifest, score
-from earful.asr.options import ModelSpec, TranscribeOptions
-from earful.asr.transcribe import transcribe_file
+from earful.asr.evaluate import read_manifest
 from earful.audio.io import load_audio
 from earful.config import Settings
 from earful.tts.evaluate import dnsmos, intelligibility
@@ -72,14 +70,11 @@ def main() -> None:
     config = TtsConfig(cache_dir=Settings().cache_dir, kokoro_threads=THREADS)
     results: dict[str, dict[str, float]] = {}
 
-    heard = [transcribe_file(path).text for path, _ in picked]
-    heard_base = [transcribe_file(path, TranscribeOptions(language="en"),
-                                  ModelSpec(name=SECOND_LISTENER)).text for path, _ in picked]
+    humans = [_from_file(path, text) for path, text in picked]  # decoded once
     results["human reader"] = {
-        "wer": round(score(texts, heard, get_normaliser()).wer, 4),
-        "wer_base": round(score(texts, heard_base, get_normaliser()).wer, 4),
-        "dnsmos": round(statistics.mean(
-            dnsmos(_from_file(path)) for path, _ in picked), 3)}
+        "wer": round(intelligibility(humans)[0], 4),
+        "wer_base": round(intelligibility(humans, SECOND_LISTENER)[0], 4),
+        "dnsmos": round(statistics.mean(dnsmos(h) for h in humans), 3)}
     piper = [speak_text(t, config) for t in texts]
     results["piper joe"] = _scores(piper)
     logger.info("human %s, piper %s", results["human reader"], results["piper joe"])
@@ -146,9 +141,9 @@ def render(data: dict) -> str:
             f"DNSMOS, Piper, Kokoro) {data['peak_rss_mb']} MB.")
 
 
-def _from_file(path: Path) -> Speech:
-    """A recording as a :class:`Speech`, for DNSMOS."""
-    return Speech(samples=load_audio(path), sample_rate=16000, text="", voice="human",
+def _from_file(path: Path, text: str) -> Speech:
+    """A recording of ``text`` as a :class:`Speech`, scored like synthesised speech."""
+    return Speech(samples=load_audio(path), sample_rate=16000, text=text, voice="human",
                   engine="human")
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from _common import data_dir, peak_rss_mb, save, table
+from _common import data_dir, peak_rss_mb, player_waits, save, table
 from earful.asr.evaluate import read_manifest
 from earful.config import Settings
 from earful.models import manager
@@ -52,16 +52,6 @@ def pause_in_whole(whole: Speech, at: float) -> float:
     return min(runs)[1] if runs else 0.0
 
 
-def late_audio(ready: list[float], durations: list[float]) -> float:
-    """Seconds a player that starts the first piece when it is ready waits, in all, for
-    pieces not yet made (each piece is made after the one before it)."""
-    played_to, waited = ready[0], 0.0
-    for at, seconds in zip(ready, durations, strict=True):
-        waited += max(0.0, at - played_to)
-        played_to = max(played_to, at) + seconds
-    return waited
-
-
 def run(name: str, say: Callable[[str], Speech],
         say_whole: Callable[[str], tuple[Speech, float]], texts: list[str]) -> dict:
     """``say`` speaks a piece; ``say_whole`` a whole text, with the seconds until its first
@@ -78,7 +68,7 @@ def run(name: str, say: Callable[[str], Speech],
             ready.append(time.perf_counter() - start)
             spoken.append(speech)
         firsts_piece.append(ready[0])
-        waits.append(late_audio(ready, [s.duration for s in spoken]))
+        waits.append(player_waits(ready, [s.duration for s in spoken]))
         wholes.append(whole)
         streams.append(Speech(np.concatenate([s.samples for s in spoken]), whole.sample_rate,
                               text, whole.voice, whole.engine))

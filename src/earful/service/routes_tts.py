@@ -15,7 +15,7 @@ from earful.errors import InvalidOptionError
 from earful.service.core import Service
 from earful.service.deps import ERRORS, service, upload_label
 from earful.service.outputs import MEDIA_TYPES
-from earful.service.speech_stream import stream_speech
+from earful.service.speech_stream import speech_seconds, stream_speech
 from earful.service.uploads import request_dir, stage_upload
 from earful.tts.clone import ENGINES as CLONE_ENGINES
 from earful.tts.result import Speech
@@ -146,10 +146,6 @@ def _setup_seconds(engine: str, svc: Service | None = None, *, reference: Any = 
     return EnrolOptions().time_budget + 15.0
 
 
-def _speech_seconds(text: str) -> float:
-    return max(1.0, len(text) / 12.0)  # about 12 characters per second of speech
-
-
 @router.post("/synthesize", responses={**ERRORS, **AUDIO}, response_class=Response,
              tags=["tts"])
 async def synthesize(request: Request, body: SynthesizeIn) -> Response:
@@ -165,7 +161,7 @@ async def synthesize(request: Request, body: SynthesizeIn) -> Response:
     if body.stream:
         return await stream_speech(request, speak, body.text, body.format, sse=False)
     return await _respond(svc, request, lambda: speak(body.text), body.format,
-                          _speech_seconds(body.text))
+                          speech_seconds(body.text))
 
 
 @router.post("/clone-voice", responses={**ERRORS, **AUDIO}, response_class=Response,
@@ -211,7 +207,7 @@ async def clone_voice(
         return await _respond(
             svc, request,
             lambda: clone(text, svc.tts, opts, reference=ref, voice_id=voice_id or None),
-            format, _speech_seconds(text), {"language": language},
+            format, speech_seconds(text), {"language": language},
             score_against=reference_audio if score else None,
             setup_seconds=_setup_seconds(opts.engine, svc, reference=ref,
                                          voice_id=voice_id or None))
@@ -326,7 +322,7 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
         return await stream_speech(request, speak, body.input, fmt,
                                    sse=body.stream_format == "sse")
     return await _respond(svc, request, lambda: speak(body.input), fmt,
-                          _speech_seconds(body.input), setup_seconds=setup)
+                          speech_seconds(body.input), setup_seconds=setup)
 
 
 @router.get("/outputs/{output_id}", responses={**ERRORS, **AUDIO},

@@ -30,6 +30,13 @@ from earful.tts.result import Speech
 from earful.tts.stream import SENTENCE_SILENCE, speak_pieces, stream_pieces
 from earful.tts.text import clean_text
 
+
+def speech_seconds(text: str) -> float:
+    """About how long ``text`` takes to say (12 characters a second): what admission counts
+    as a speech job's work."""
+    return max(1.0, len(text) / 12.0)
+
+
 #: Formats that can be sent piece by piece.
 STREAMABLE = ("pcm", "wav", "mp3")
 #: Streamed audio is sent at OpenAI's PCM rate.
@@ -83,7 +90,7 @@ async def stream_speech(request: Request, speak: Callable[[str], Speech], text: 
         raise InvalidOptionError(f"streamed speech is sent as {', '.join(STREAMABLE)}; "
                                  f"'{fmt}' needs the whole audio first")
     pieces = stream_pieces(clean_text(text, svc.tts.max_text_chars))
-    seconds = max(1.0, len(" ".join(p.text for p in pieces)) / 12.0)
+    seconds = speech_seconds(" ".join(p.text for p in pieces))
 
     def produce(stop: threading.Event) -> Iterator[bytes]:
         spoken = speak_pieces(pieces, speak, sentence_silence=SENTENCE_SILENCE,

@@ -323,11 +323,10 @@ def speak_pieces(pieces: Sequence[Piece], speak: Callable[[str], Speech], *,
         yield replace(speech, samples=samples)
 
 
-def quiet_runs(samples: np.ndarray, rate: int) -> list[tuple[float, float]]:
-    """(start, length) in seconds of the runs of 10 ms frames 40 dB under the loudest."""
-    size = rate // 100
-    frames = samples[:len(samples) // size * size].reshape(-1, size)
-    loud = np.sqrt((frames.astype(np.float64) ** 2).mean(1))
-    quiet = np.concatenate([[False], loud <= loud.max() * 0.01, [False]])
-    edges = np.flatnonzero(np.diff(quiet.astype(int)))
-    return [(a / 100, (b - a) / 100) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+def quiet_runs(samples: np.ndarray, rate: int, floor_db: float = -40.0,
+               frame: float = 0.01) -> list[tuple[float, float]]:
+    """(start, length) in seconds of the runs of quiet frames (see :func:`trailing_quiet`),
+    counted in frames of ``frame`` seconds."""
+    quiet, _ = _quiet(samples, rate, floor_db, frame)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], quiet, [False]]).astype(int)))
+    return [(a * frame, (b - a) * frame) for a, b in zip(edges[::2], edges[1::2], strict=True)]

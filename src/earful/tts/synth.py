@@ -81,19 +81,21 @@ def _voices_dir(config: TtsConfig) -> str | None:
     return str(config.voices_dir) if config.voices_dir else None
 
 
+def _kokoro_params(config: TtsConfig) -> dict[str, Any]:
+    """The Kokoro model's key in the model manager, as every user of it asks for it."""
+    return {"label": KOKORO_LABEL, "threads": config.kokoro_threads,
+            "cache_dir": str(config.cache_dir) if config.cache_dir else None}
+
+
 def use_kokoro(config: TtsConfig) -> contextlib.AbstractContextManager[Any]:
     """Hold the Kokoro model (one for every voice and mix) for a ``with`` block."""
-    return manager.use("tts.kokoro", label=KOKORO_LABEL,
-                       cache_dir=str(config.cache_dir) if config.cache_dir else None,
-                       threads=config.kokoro_threads)
+    return manager.use("tts.kokoro", **_kokoro_params(config))
 
 
 def preload_kokoro(config: TtsConfig) -> None:
     """Load Kokoro now (warmed up, pinned: never unloaded for idling), as
     :func:`use_kokoro` would load it, so the first request does not wait for it."""
-    manager.get("tts.kokoro", label=KOKORO_LABEL, pin=True,
-                cache_dir=str(config.cache_dir) if config.cache_dir else None,
-                threads=config.kokoro_threads)
+    manager.get("tts.kokoro", pin=True, **_kokoro_params(config))
 
 
 def speak_text(text: str, config: TtsConfig, voice: str | None = None,
