@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import earful.asr.batcher as batcher_module
+from earful.asr import decoding
 from earful.asr.batcher import BatcherOptions, RequestBatcher
 from earful.asr.evaluate import get_normaliser, read_manifest, score
 from earful.asr.options import ModelSpec, TranscribeOptions
@@ -101,6 +102,34 @@ def test_transcript_shape_matches_transcribe(batcher: RequestBatcher, jfk: np.nd
     assert short.to_dict()["segments"][0].keys() == direct.to_dict()["segments"][0].keys()
 
 
+def test_speech_after_where_whisper_stopped_is_decoded_next(
+        batcher: RequestBatcher, jfk: np.ndarray, jfk_ref: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whisper may end a window's decode early: it leaves an utterance it thinks cut off for
+    # the next window, or just stops. Here every decode is made to stop after its first
+    # segment; the speech after it must still be transcribed, in order, by the real model.
+    real = decoding.timed_segments
+    stops: list[float] = []
+
+    def first_only(tokens: list[int], timestamp_begin: int
+                   ) -> tuple[list[tuple[float, float, list[int]]], float]:
+        segments, cut = real(tokens, timestamp_begin)
+        if len(segments) > 1:
+            segments, cut = segments[:1], segments[0][1]
+            stops.append(cut)
+        return segments, cut
+
+    monkeypatch.setattr(decoding, "timed_segments", first_only)
+    gap = np.zeros(3 * 16000, np.float32)
+    result = batcher.transcribe(np.concatenate([jfk, gap, jfk]), OPTS)
+    assert len(stops) >= 2  # the first window stopped early, and so did a follow-up
+    assert wer(" ".join([jfk_ref] * 2), result.text) <= 0.05, result.text
+    starts = [s.start for s in result.segments]
+    assert len(starts) >= len(stops) + 1 and starts == sorted(starts)
+    assert all(0 <= s.start < s.end <= result.duration for s in result.segments)
+    assert batcher.stats.windows == 1 + len(stops)  # one window, and one more per stop
+
+
 @pytest.mark.parametrize("vad", [True, False])
 def test_silence_and_noise_give_empty_text(batcher: RequestBatcher, test_data: Path,
                                            vad: bool) -> None:
@@ -123,10 +152,10 @@ def test_a_bad_request_fails_alone(batcher: RequestBatcher, jfk: np.ndarray, jfk
     poisoned = jfk[: 9 * 16000].copy()
     real_decode, real_shared = batcher_module.decode_batch, batcher_module.decode_shared
 
-    def decode(model: Any, windows: list[Any]) -> None:
+    def decode(model: Any, windows: list[Any]) -> list[Any]:
         if any(w.request.audio is poisoned for w in windows):
             raise RuntimeError("decoder exploded")
-        real_decode(model, windows)
+        return real_decode(model, windows)
 
     def shared(model: Any, groups: list[Any]) -> list[Any]:
         if any(w.request.audio is poisoned for g in groups for w in g.windows):

@@ -11,6 +11,7 @@ import pytest
 
 from earful.asr import packing
 from earful.asr.batcher import RequestBatcher
+from earful.asr.decoding import timed_segments
 from earful.asr.evaluate import get_normaliser, read_manifest, score
 from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe
@@ -29,7 +30,7 @@ def ts(seconds: float) -> int:
 
 def window(seconds: float) -> Window:
     req = Request(np.zeros(1, np.float32), OPTS, Future())
-    w = Window(req, np.zeros(1), [], None, 0.0, seconds, (5, 1.0, 1))
+    w = Window(req, np.zeros(1), [], None, 0.0, seconds, (5, 1.0, 1, True))
     w.audio = np.zeros(round(seconds * 16000), np.float32)
     w.stretches = [(0, len(w.audio))]
     w.pack_key = KEY
@@ -38,15 +39,15 @@ def window(seconds: float) -> Window:
 
 def test_segments_and_where_whisper_stopped() -> None:
     finished = [ts(0), 1, 2, ts(3), ts(3), 4, ts(6)]
-    segments, cut = packing._segments(finished, TS)
+    segments, cut = timed_segments(finished, TS)
     assert segments == [(0.0, 3.0, [1, 2]), (3.0, 6.0, [4])]
     assert cut == packing.WINDOW_SECONDS
     # Ends on two timestamps: the segment opened at 6 s was left for the next window.
     left = [ts(0), 1, ts(3), ts(3), 4, ts(6), ts(6)]
-    assert packing._segments(left, TS)[1] == pytest.approx(6.0)
+    assert timed_segments(left, TS)[1] == pytest.approx(6.0)
     # Stopped mid-segment (the length cap): only as far as the last closed segment.
     capped = [ts(0), 1, ts(3), ts(3), 4, 5]
-    segments, cut = packing._segments(capped, TS)
+    segments, cut = timed_segments(capped, TS)
     assert segments == [(0.0, 3.0, [1])] and cut == pytest.approx(3.0)
 
 

@@ -19,12 +19,12 @@ A request the batched path cannot honour (word timestamps; no VAD on audio longe
 window) goes through the ordinary :func:`~earful.asr.transcribe.transcribe` on a side
 thread rather than being decoded differently from what it asked for.
 
-What differs from ``transcribe()``: clips longer than ``single_segment_seconds`` are decoded
-without timestamp tokens, one segment per window of up to 30 s of speech (as
-``transcribe(batch_size > 1)`` does), so segments are coarser; the text is as good (same
-corpus WER on the LibriSpeech test-other subset, ``benchmarks/asr_batching.py``). Windows of
-one request are decoded independently, so a window after the first is not conditioned on
-the text before it.
+What differs from ``transcribe()``: a request's speech is cut into windows of up to 30 s
+first (VAD stretches packed whole), and the windows are decoded independently, so a window
+after the first is not conditioned on the text before it. Each is decoded with timestamp
+tokens as ``transcribe()`` decodes, and where Whisper stops early the rest of the window is
+decoded next, as ``transcribe()`` seeks on; the text is as good (corpus WER on LibriSpeech
+and held-out read sentences, ``benchmarks/asr_batching.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from earful.asr.decoding import decode_batch
 from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.packing import (
     FILL_SECONDS,
@@ -58,7 +59,6 @@ from earful.asr.windows import (
     Request,
     Window,
     assemble,
-    decode_batch,
     prepare,
     unbatchable,
 )
@@ -341,7 +341,7 @@ class RequestBatcher:
             batch = [w for w in pending if w.key == key][:self.options.max_batch]
             chosen = {id(w) for w in batch}
             pending[:] = [w for w in pending if id(w) not in chosen]
-            self._decode(model, batch)
+            self._decode(model, batch, pending)
 
     def _decode_alone(self, req: Request) -> None:
         # A request its caller cancelled while it waited for company is dropped, and one
@@ -358,20 +358,22 @@ class RequestBatcher:
             return
         _settle(req.future, result=result)
 
-    def _decode(self, model: Any, batch: list[Window]) -> None:
+    def _decode(self, model: Any, batch: list[Window], pending: list[Window]) -> None:
         try:
-            decode_batch(model, batch)
+            follow = decode_batch(model, batch)
             decoded = batch
         except Exception:  # find the window at fault: decode one by one
             logger.exception("batched decode of %d windows failed; retrying one by one",
                              len(batch))
-            decoded = []
+            decoded, follow = [], []
             for window in batch:
                 try:
-                    decode_batch(model, [window])
+                    follow += decode_batch(model, [window])
                     decoded.append(window)
                 except Exception as e:
                     _fail(window.request, e)
+        # The rest of windows Whisper left unfinished is the oldest work: it goes first.
+        pending[:0] = follow
         requests = {id(w.request) for w in batch}
         with self._lock:
             self._counts["batches"] += 1

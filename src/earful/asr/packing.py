@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from earful.asr.windows import COMPRESSION_RATIO_THRESHOLD, WINDOW_SECONDS, Window, may_share
+from earful.asr.decoding import COMPRESSION_RATIO_THRESHOLD, END_SLACK_SECONDS, timed_segments
+from earful.asr.windows import WINDOW_SECONDS, Window, may_share
 from earful.audio.constants import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,6 @@ MAX_TRIES = 2
 #: coarse, and VAD pads speech with 0.4 s) before it counts as running two requests
 #: together.
 OVERLAP_SECONDS = 0.4
-
-#: How far (seconds) before a request's end Whisper may stop transcribing and still count as
-#: having reached it (VAD pads speech with 0.4 s of silence on each side).
-END_SLACK_SECONDS = 0.5
-
 
 __all__ = ["FILL_SECONDS", "GAP_SECONDS", "MAX_TRIES", "Shared", "can_share", "decode_shared",
            "group", "may_share"]
@@ -159,7 +155,7 @@ def decode_shared(model: Any, groups: list[Shared]) -> list[Window]:
                          len(shared.windows))
             _alone(shared.windows, again)
             continue
-        segments, cut = _segments(tokens, tokenizer.timestamp_begin)
+        segments, cut = timed_segments(tokens, tokenizer.timestamp_begin)
         decoded.append((shared, segments, cut,
                         (float(avg_logprob), float(result.no_speech_prob), ratio)))
     if not decoded:
@@ -186,34 +182,6 @@ def decode_shared(model: Any, groups: list[Shared]) -> list[Window]:
             words[i] = [{"start": st, "end": en, "tokens": text} for st, en, text in segments]
         again += _distribute(shared, segments, words[i], cut, *scores)
     return again
-
-
-def _segments(tokens: list[int], timestamp_begin: int
-              ) -> tuple[list[tuple[float, float, list[int]]], float]:
-    """The complete segments (start, end, text tokens) of a timestamped decode, and where
-    Whisper stopped transcribing: the window's end when the decode ends on a segment's
-    closing timestamp; the opening timestamp of a segment Whisper left for the next window
-    when it ends on two timestamps; the last closing timestamp when the decode stopped
-    mid-segment (the length cap)."""
-    segments = []
-    start: float | None = None
-    text: list[int] = []
-    for token in tokens:
-        if token < timestamp_begin:
-            text.append(token)
-            continue
-        t = (token - timestamp_begin) * 0.02
-        if start is None:
-            start = t
-        else:
-            segments.append((start, t, text))
-            start, text = None, []
-    reached = max((end for _, end, _ in segments), default=0.0)
-    if len(tokens) >= 2 and min(tokens[-2:]) >= timestamp_begin:
-        return segments, (tokens[-1] - timestamp_begin) * 0.02  # left for the next window
-    if tokens and tokens[-1] >= timestamp_begin and start is None:
-        return segments, WINDOW_SECONDS  # finished
-    return segments, reached
 
 
 def _distribute(shared: Shared, segments: list[tuple[float, float, list[int]]],

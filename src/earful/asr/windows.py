@@ -8,16 +8,19 @@ changes how windows are scheduled, not what is decoded:
   padding), plus a 30 s cap on one stretch so any stretch fits a Whisper window. For a clip
   with up to 30 s of speech this is exactly the audio ``WhisperModel.transcribe`` decodes.
 * Stretches are packed into windows of at most 30 s (as faster-whisper's ``collect_chunks``),
-  each decoded without timestamp tokens as one segment timed by its speech stretches, as
-  ``BatchedInferencePipeline`` does. A window is prompted with the initial prompt only if it
-  is the request's first, matching "conditions the first window".
-* Short clips get the unbatched path's treatment: centred in silence (``pad_short``) and
-  their output capped at a speaking rate (``token_cap``).
+  each decoded with timestamp tokens, as the unbatched path decodes. Whisper may stop before
+  a window's speech ends (it leaves an utterance it thinks cut off for the next window, and
+  untimed decoding, as ``BatchedInferencePipeline`` does it, sometimes just ends early and
+  loses the rest): the speech after where it stopped becomes a follow-up window, as the
+  unbatched path seeks on. A window is prompted with the initial prompt only if it is the
+  request's first, matching "conditions the first window".
+* Short clips get the unbatched path's treatment: centred in silence (``pad_short``),
+  decoded untimed as one segment, and their output capped at a speaking rate
+  (``token_cap``).
 
-:func:`decode_batch` runs one encoder pass and one CTranslate2 ``generate`` over windows of
-several requests. A window that fails Whisper's quality checks (too repetitive, too unlikely)
-is decoded again alone with the sequential path's temperature fallback, and a window the
-model deems silent is skipped, as ``no_speech_threshold`` and ``log_prob_threshold`` say.
+:mod:`earful.asr.decoding` decodes the windows; :func:`assemble` puts a request's back
+together, skipping a window the model deems silent, as ``no_speech_threshold`` and
+``log_prob_threshold`` say.
 """
 
 from __future__ import annotations
@@ -37,19 +40,16 @@ logger = logging.getLogger(__name__)
 
 #: Whisper's window, in seconds.
 WINDOW_SECONDS = 30.0
-#: The sequential path's temperature schedule and quality thresholds (faster-whisper's
-#: defaults, which ``transcribe()`` leaves as they are).
-TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-COMPRESSION_RATIO_THRESHOLD = 2.4
 
 #: A request whose speech is at most this long (and more than ``single_segment_seconds``, in
 #: one window, with no initial prompt) may share a window with other requests'.
 PACK_MAX_SECONDS = 15.0
 
 #: A generate call's settings that must be equal for all its windows: beam width,
-#: repetition penalty, and the position of the start-of-transcript token (CTranslate2 needs
-#: it at the same place in every prompt, so a prompted window only joins prompts as long).
-CallKey = tuple[int, float, int]
+#: repetition penalty, the position of the start-of-transcript token (CTranslate2 needs
+#: it at the same place in every prompt, so a prompted window only joins prompts as long),
+#: and whether it is decoded with timestamp tokens.
+CallKey = tuple[int, float, int, bool]
 
 
 def may_share(opts: TranscribeOptions, duration: float) -> bool:
@@ -74,7 +74,7 @@ def unbatchable(opts: TranscribeOptions, duration: float) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False)
 class Window:
     """Up to 30 s of one request's speech, and its decoding once done."""
 
@@ -89,6 +89,7 @@ class Window:
     """Where the window's speech starts and ends in the (padded) request audio, seconds."""
     key: CallKey
     tokens: list[int] = field(default_factory=list)
+    """The text tokens decoded (no timestamp tokens)."""
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
     compression_ratio: float = 0.0
@@ -98,17 +99,22 @@ class Window:
     """The window's speech, kept while it may still share a window with other requests'
     (see :mod:`earful.asr.packing`); ``None`` once it cannot."""
     stretches: list[tuple[int, int]] = field(default_factory=list)
-    """The speech stretches ``audio`` is made of, in samples of the (padded) request."""
+    """The speech stretches the window is made of, in samples of the (padded) request."""
     pack_key: tuple[Any, ...] | None = None
     """Windows with equal keys may share a window; ``None``: this one may not."""
     pack_tries: int = 0
     """Shared windows it has been in without getting a complete transcript."""
     pieces: list[tuple[float, float, list[int]]] | None = None
-    """Timed segments (seconds on the window's speech) when decoded in a shared window;
-    ``None`` when decoded alone as one untimed segment."""
+    """Timed segments (seconds on the window's speech); ``None`` for a short clip decoded
+    as one untimed segment."""
+
+    @property
+    def timed(self) -> bool:
+        """Whether it is decoded with timestamp tokens."""
+        return self.key[3]
 
 
-@dataclass
+@dataclass(eq=False)
 class Request:
     """One submitted clip on its way through the batcher."""
 
@@ -119,6 +125,8 @@ class Request:
     duration: float = 0.0
     offset: float = 0.0
     """Seconds of silence ``pad_short`` put before the audio."""
+    padded: np.ndarray | None = None
+    """The audio after ``pad_short``, which window stretches index."""
     language: str = "en"
     language_probability: float = 1.0
     tokenizer: Any = None
@@ -139,6 +147,7 @@ def prepare(model: Any, req: Request) -> None:
     req.duration = len(req.audio) / SAMPLE_RATE
     short = req.duration <= opts.single_segment_seconds
     audio, req.offset = pad_short(req.audio, SAMPLE_RATE, opts.min_window_seconds)
+    req.padded = audio
     if opts.engine_flag("vad"):
         stretches = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=WINDOW_SECONDS))
     else:
@@ -153,18 +162,27 @@ def prepare(model: Any, req: Request) -> None:
     for i, (feats, group, chunk) in enumerate(zip(features, groups, chunks, strict=True)):
         previous = (req.tokenizer.encode(" " + opts.initial_prompt.strip())
                     if opts.initial_prompt and i == 0 else [])
-        prompt = model.get_prompt(req.tokenizer, previous, without_timestamps=True)
-        key = (opts.beam_size, opts.repetition_penalty, prompt.index(req.tokenizer.sot))
-        window = Window(req, feats, prompt, cap, group[0]["start"] / SAMPLE_RATE,
-                        group[-1]["end"] / SAMPLE_RATE, key)
+        window = make_window(model, req, feats, [(st["start"], st["end"]) for st in group],
+                         previous, cap, timed=not short)
         if len(groups) == 1 and may_share(opts, req.duration) \
                 and len(chunk) <= PACK_MAX_SECONDS * SAMPLE_RATE:
             window.audio = chunk
-            window.stretches = [(st["start"], st["end"]) for st in group]
             window.pack_key = (opts.beam_size, opts.repetition_penalty, req.language, opts.task,
                                opts.log_prob_threshold, opts.no_speech_threshold)
         req.windows.append(window)
     req.pending = len(req.windows)
+
+
+def make_window(model: Any, req: Request, features: np.ndarray,
+                stretches: list[tuple[int, int]], previous: list[int], cap: int | None, *,
+                timed: bool) -> Window:
+    """A window of ``req`` made of ``stretches`` (samples of its padded audio), prompted
+    with ``previous`` text tokens, decoded with timestamp tokens or not."""
+    prompt = model.get_prompt(req.tokenizer, previous, without_timestamps=not timed)
+    key = (req.opts.beam_size, req.opts.repetition_penalty, prompt.index(req.tokenizer.sot),
+           timed)
+    return Window(req, features, prompt, cap, stretches[0][0] / SAMPLE_RATE,
+                  stretches[-1][1] / SAMPLE_RATE, key, stretches=stretches)
 
 
 def pack(stretches: list[dict[str, int]], limit: int) -> list[list[dict[str, int]]]:
@@ -195,77 +213,6 @@ def _set_language(model: Any, req: Request, features: list[np.ndarray]) -> None:
     source = features[0] if features else model.feature_extractor(req.audio[:30 * SAMPLE_RATE])
     language, probability, _ = model.detect_language(features=source)
     req.language, req.language_probability = language, float(probability)
-
-
-def decode_batch(model: Any, windows: list[Window]) -> None:
-    """Decode ``windows`` (all with the same :data:`CallKey`) in one batched call.
-
-    Fills each window's tokens and scores; windows that fail the quality checks are decoded
-    again alone with temperature fallback.
-    """
-    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
-
-    beam_size, repetition_penalty, _ = windows[0].key
-    tokenizer = windows[0].request.tokenizer
-    encoder_output = model.encode(np.stack([w.features for w in windows]))
-    max_length = min(model.max_length, max(
-        len(w.prompt) + (w.max_new_tokens or model.max_length) for w in windows))
-    results = model.model.generate(
-        encoder_output, [w.prompt for w in windows], beam_size=beam_size, patience=1.0,
-        length_penalty=1.0, repetition_penalty=repetition_penalty, max_length=max_length,
-        return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-        # The suppressed set (non-speech symbols, task tokens) is the same for every language.
-        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))
-    for window, result in zip(windows, results, strict=True):
-        tokens = list(result.sequences_ids[0])
-        # Windows share one max_length; a short clip's own cap is applied afterwards.
-        if window.max_new_tokens is not None and len(tokens) > window.max_new_tokens:
-            tokens = tokens[:window.max_new_tokens]
-        window.tokens = tokens
-        window.avg_logprob = result.scores[0] * len(result.sequences_ids[0]) / (
-            len(result.sequences_ids[0]) + 1)
-        window.no_speech_prob = float(result.no_speech_prob)
-        text = window.request.tokenizer.decode(tokens).strip()
-        window.compression_ratio = get_compression_ratio(text)
-        if _needs_fallback(window):
-            _decode_with_fallback(model, window)
-
-
-def _needs_fallback(window: Window) -> bool:
-    opts = window.request.opts
-    if window.compression_ratio > COMPRESSION_RATIO_THRESHOLD:
-        failed = True
-    else:
-        failed = window.avg_logprob < opts.log_prob_threshold
-    silent = (window.no_speech_prob > opts.no_speech_threshold
-              and window.avg_logprob < opts.log_prob_threshold)
-    return failed and not silent
-
-
-def _decode_with_fallback(model: Any, window: Window) -> None:
-    from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
-
-    opts = window.request.opts
-    tokenizer = window.request.tokenizer
-    options = TranscriptionOptions(
-        beam_size=opts.beam_size, best_of=5, patience=1.0, length_penalty=1.0,
-        repetition_penalty=opts.repetition_penalty, no_repeat_ngram_size=0,
-        log_prob_threshold=opts.log_prob_threshold, no_speech_threshold=opts.no_speech_threshold,
-        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
-        condition_on_previous_text=True, prompt_reset_on_temperature=0.5,
-        temperatures=list(TEMPERATURES), initial_prompt=None, prefix=None,
-        suppress_blank=True, suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
-        without_timestamps=True, max_initial_timestamp=1.0, word_timestamps=False,
-        prepend_punctuations="", append_punctuations="", multilingual=False,
-        max_new_tokens=window.max_new_tokens, clip_timestamps="0",
-        hallucination_silence_threshold=None, hotwords=None)
-    result, avg_logprob, temperature, ratio = model.generate_with_fallback(
-        model.encode(window.features), window.prompt, tokenizer, options)
-    logger.debug("window re-decoded alone at temperature %.1f", temperature)
-    window.tokens = list(result.sequences_ids[0])
-    window.avg_logprob, window.compression_ratio = float(avg_logprob), float(ratio)
-    window.no_speech_prob = float(result.no_speech_prob)
-    window.fallback = True
 
 
 def assemble(req: Request, spec: ModelSpec) -> Transcript:
