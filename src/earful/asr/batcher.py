@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from earful.asr.decoding import decode_batch
+from earful.asr.decoding import attach, decode_batch
 from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.packing import (
     FILL_SECONDS,
@@ -373,7 +373,9 @@ class RequestBatcher:
                 except Exception as e:
                     _fail(window.request, e)
         # The rest of windows Whisper left unfinished is the oldest work: it goes first.
-        pending[:0] = follow
+        for window, rest in follow:
+            attach(window, rest)
+        pending[:0] = [rest for _, rest in follow]
         requests = {id(w.request) for w in batch}
         with self._lock:
             self._counts["batches"] += 1

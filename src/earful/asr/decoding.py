@@ -4,8 +4,11 @@
 several requests, with timestamp tokens (short clips without, as one segment). A window that
 fails Whisper's quality checks (too repetitive, too unlikely) is decoded again alone with
 the sequential path's temperature fallback. Where Whisper stops before a window's speech
-ends, the rest becomes a follow-up window decoded in a later batch, as the unbatched path
-seeks on to where the last segment ended.
+ends (it leaves a segment for the next window, hits the length cap, or ends more than
+:data:`FINISHED_SLACK_SECONDS` early), the speech after its last closed segment becomes a
+follow-up window decoded in a later batch, as the unbatched path seeks on to that point.
+A follow-up is not prompted with the initial prompt, even when it continues the first
+window.
 """
 
 from __future__ import annotations
@@ -27,20 +30,26 @@ COMPRESSION_RATIO_THRESHOLD = 2.4
 #: How far (seconds) before a window's speech ends Whisper may stop transcribing and still
 #: count as having reached the end (VAD pads speech with 0.4 s of silence on each side).
 END_SLACK_SECONDS = 0.5
-#: A decode that stops before this many seconds of a window gives no follow-up window (it
-#: would be the same window again); what it transcribed is kept.
+#: A decode that ends on a closed segment is finished, unless more than this much of the
+#: window's speech (seconds) comes after that segment: a window is speech stretches laid end
+#: to end, so no silence is left there to explain it.
+FINISHED_SLACK_SECONDS = 2.0
+#: A follow-up window starts at least this far (seconds) into the window it continues, so a
+#: chain of them always ends.
 MIN_PROGRESS_SECONDS = 1.0
 
 
-def decode_batch(model: Any, windows: list[Window]) -> list[Window]:
+def decode_batch(model: Any, windows: list[Window]) -> list[tuple[Window, Window]]:
     """Decode ``windows`` (all with the same :data:`CallKey`) in one batched call.
 
     Fills each window's tokens, pieces and scores; windows that fail the quality checks are
-    decoded again alone with temperature fallback.
+    decoded again alone with temperature fallback. Requests are not changed otherwise: the
+    caller adds the follow-ups (:func:`attach`) once the whole batch is decoded, so a batch
+    that fails half way leaves no follow-up counted that is never queued.
 
     Returns:
-        Follow-up windows for the speech after where Whisper stopped in a window it left
-        unfinished, already counted in their requests' windows and ``pending``.
+        ``(window, follow-up)`` for each window Whisper left unfinished: the follow-up
+        holds the speech after where it stopped.
     """
     from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -55,7 +64,7 @@ def decode_batch(model: Any, windows: list[Window]) -> list[Window]:
         return_scores=True, return_no_speech_prob=True, suppress_blank=True,
         # The suppressed set (non-speech symbols, task tokens) is the same for every language.
         suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))
-    follow: list[Window] = []
+    follow: list[tuple[Window, Window]] = []
     for window, result in zip(windows, results, strict=True):
         tokens = list(result.sequences_ids[0])
         # Windows share one max_length; a short clip's own cap is applied afterwards.
@@ -63,29 +72,57 @@ def decode_batch(model: Any, windows: list[Window]) -> list[Window]:
             tokens = tokens[:window.max_new_tokens]
         avg_logprob = result.scores[0] * len(result.sequences_ids[0]) / (
             len(result.sequences_ids[0]) + 1)
-        cut = _take(window, tokens, float(avg_logprob), float(result.no_speech_prob))
+        stop = _take(window, tokens, float(avg_logprob), float(result.no_speech_prob))
         if _needs_fallback(window):
-            cut = _decode_with_fallback(model, window)
-        rest = _follow_up(model, window, cut)
+            stop = _decode_with_fallback(model, window)
+        rest = _follow_up(model, window, stop)
         if rest is not None:
-            follow.append(rest)
+            follow.append((window, rest))
     return follow
+
+
+def attach(window: Window, rest: Window) -> None:
+    """Put a follow-up into its request, right after the window it continues."""
+    req = window.request
+    req.windows.insert(req.windows.index(window) + 1, rest)
+    req.pending += 1
+
+
+def _speech_seconds(window: Window) -> float:
+    return sum(end - start for start, end in window.stretches) / SAMPLE_RATE
 
 
 def _take(window: Window, tokens: list[int], avg_logprob: float, no_speech_prob: float
           ) -> float:
-    """Store a decode's result on ``window``; where Whisper stopped, in seconds of it."""
+    """Store a decode's result on ``window``; return where the rest of its speech starts,
+    in seconds of it (:data:`WINDOW_SECONDS`: nothing is left)."""
     from faster_whisper.transcribe import get_compression_ratio
 
     tokenizer = window.request.tokenizer
     window.avg_logprob, window.no_speech_prob = avg_logprob, no_speech_prob
-    cut = WINDOW_SECONDS
-    if window.timed:
-        window.pieces, cut = timed_segments(tokens, tokenizer.timestamp_begin)
-        tokens = [t for _, _, text in window.pieces for t in text]
-    window.tokens = tokens
-    window.compression_ratio = get_compression_ratio(tokenizer.decode(tokens).strip())
-    return cut
+    text = [t for t in tokens if t < tokenizer.timestamp_begin]
+    # On all the text, closed segments or not: a repetition loop runs to the length cap
+    # inside a segment that never closes, and must fail the check and be decoded again.
+    window.compression_ratio = get_compression_ratio(tokenizer.decode(text).strip())
+    window.tokens = text
+    stop = WINDOW_SECONDS
+    if not window.timed:
+        return stop
+    segments, cut = timed_segments(tokens, tokenizer.timestamp_begin)
+    speech = _speech_seconds(window)
+    if not segments:
+        # No segment closed: the whole text is one segment over the window, as
+        # faster-whisper keeps it (and it moves on past the window).
+        window.pieces = [(0.0, speech, text)] if text else []
+        return stop
+    window.pieces = segments
+    reached = max(end for _, end, _ in segments)
+    if cut < WINDOW_SECONDS or speech - reached > FINISHED_SLACK_SECONDS:
+        # Left a segment for the next window, cut off by the length cap, or ended well
+        # before the speech does: go on from the last closing timestamp, where
+        # faster-whisper seeks to.
+        stop = reached
+    return stop
 
 
 def timed_segments(tokens: list[int], timestamp_begin: int
@@ -116,34 +153,33 @@ def timed_segments(tokens: list[int], timestamp_begin: int
     return segments, reached
 
 
-def _follow_up(model: Any, window: Window, cut: float) -> Window | None:
-    """A window for the speech of ``window`` after ``cut`` seconds, when Whisper stopped
-    that far before the end; it goes into the request's windows right after ``window``."""
+def _follow_up(model: Any, window: Window, stop: float) -> Window | None:
+    """A window for the speech of ``window`` after ``stop`` seconds, when Whisper stopped
+    that far before its end."""
     from faster_whisper.audio import pad_or_trim
 
-    req = window.request
-    speech = sum(end - start for start, end in window.stretches) / SAMPLE_RATE
-    if not window.timed or cut + END_SLACK_SECONDS >= speech:
+    speech = _speech_seconds(window)
+    if not window.timed or stop + END_SLACK_SECONDS >= speech:
         return None
-    if cut < MIN_PROGRESS_SECONDS:
-        logger.debug("Whisper stopped %.2f s into a %.1f s window; keeping what it gave",
-                     cut, speech)
-        return None
-    skip = round(cut * SAMPLE_RATE)
+    if stop < MIN_PROGRESS_SECONDS:
+        # Whatever was said in the skipped part is lost; it is less than a second, and a
+        # follow-up that moves on less could be the same window again.
+        logger.warning("Whisper stopped %.2f s into a %.1f s window; going on from %.1f s",
+                       stop, speech, MIN_PROGRESS_SECONDS)
+        stop = MIN_PROGRESS_SECONDS
+    skip = round(stop * SAMPLE_RATE)
     stretches = []
     for start, end in window.stretches:
         if skip < end - start:
             stretches.append((start + skip, end))
         skip = max(skip - (end - start), 0)
+    req = window.request
     assert req.padded is not None
     chunk = np.concatenate([req.padded[start:end] for start, end in stretches])
     features = pad_or_trim(model.feature_extractor(chunk)[..., :-1])
-    rest = make_window(model, req, features, stretches, [], None, timed=True)
     logger.debug("Whisper stopped %.2f s into a %.1f s window; the rest is decoded next",
-                 cut, speech)
-    req.windows.insert(req.windows.index(window) + 1, rest)
-    req.pending += 1
-    return rest
+                 stop, speech)
+    return make_window(model, req, features, stretches, [], None, timed=True)
 
 
 def _needs_fallback(window: Window) -> bool:

@@ -9,11 +9,12 @@ changes how windows are scheduled, not what is decoded:
   with up to 30 s of speech this is exactly the audio ``WhisperModel.transcribe`` decodes.
 * Stretches are packed into windows of at most 30 s (as faster-whisper's ``collect_chunks``),
   each decoded with timestamp tokens, as the unbatched path decodes. Whisper may stop before
-  a window's speech ends (it leaves an utterance it thinks cut off for the next window, and
-  untimed decoding, as ``BatchedInferencePipeline`` does it, sometimes just ends early and
-  loses the rest): the speech after where it stopped becomes a follow-up window, as the
-  unbatched path seeks on. A window is prompted with the initial prompt only if it is the
-  request's first, matching "conditions the first window".
+  a window's speech ends (it leaves an utterance it thinks cut off for the next window, or
+  just ends early; untimed, as ``BatchedInferencePipeline`` decodes, such a window loses its
+  last words): the speech after its last closed segment becomes a follow-up window
+  (:mod:`earful.asr.decoding`), as the unbatched path seeks on. A window is prompted with
+  the initial prompt only if it is the request's first, matching "conditions the first
+  window".
 * Short clips get the unbatched path's treatment: centred in silence (``pad_short``),
   decoded untimed as one segment, and their output capped at a speaking rate
   (``token_cap``).
