@@ -104,31 +104,29 @@ async def stream_speech(request: Request, speak: Callable[[str], Speech], text: 
     # unknown voice or saved voice, a bad mix, a model that does not load) is then a plain
     # HTTP error with its own status, not a stream cut off after a 200.
     first = await anext(chunks, b"")
+    audio = _audio(first, chunks)
     rid = request.state.request_id
     headers = {**HEADERS, "X-Request-ID": rid}
     if sse:
-        return StreamingResponse(_sse(first, chunks, rid), media_type="text/event-stream",
+        return StreamingResponse(_sse(audio, rid), media_type="text/event-stream",
                                  headers=headers)
-    return StreamingResponse(_audio(first, chunks), media_type=MEDIA_TYPES[fmt],
-                             headers=headers)
+    return StreamingResponse(audio, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 async def _audio(first: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The stream's bytes: the piece already taken, then the rest."""
     try:
-        yield first
+        if first:
+            yield first
         async for chunk in chunks:
             yield chunk
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]
 
 
-async def _sse(first: bytes, chunks: AsyncIterator[bytes], request_id: str | None
-               ) -> AsyncIterator[str]:
-    sent = len(first)
+async def _sse(chunks: AsyncIterator[bytes], request_id: str | None) -> AsyncIterator[str]:
+    sent = 0
     try:
-        if first:
-            yield event({"type": "speech.audio.delta",
-                         "audio": base64.b64encode(first).decode()})
         async for chunk in chunks:
             sent += len(chunk)
             yield event({"type": "speech.audio.delta",
