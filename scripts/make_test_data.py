@@ -15,6 +15,8 @@ from earful.config import get_settings
 from earful.fsutil import atomic_write
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data"
+#: Read sentences copied from the shared read_speech set: name here -> file there.
+READ_CLIPS = {"printer": "LJ001-0152.flac", "prison": "LJ003-0072.flac"}
 
 
 def main() -> None:
@@ -34,6 +36,16 @@ def main() -> None:
     assert stereo.source_channels == raw.shape[1]
     sf.write(OUT / "jfk_stereo_44k.flac", raw[: int(2.5 * rate)], rate, subtype="PCM_16")
     shutil.copy(data / "speech" / "jfk.txt", OUT / "jfk.txt")
+    # Two more read sentences, different words from JFK's: long-audio tests lay clips end to
+    # end, and the same sentence repeated inside one 30 s window looks to Whisper's
+    # compression-ratio check like a repetition loop (it fails the check and is re-decoded
+    # at random temperatures).
+    read = data / "speech" / "read_speech"
+    texts = dict(line.split("\t", 1) for line in
+                 (read / "transcripts.tsv").read_text().splitlines()[1:])
+    for name, clip in READ_CLIPS.items():
+        shutil.copy(read / clip, OUT / f"{name}.flac")
+        (OUT / f"{name}.txt").write_text(texts[clip].strip() + "\n")
     shutil.copy(data / "speech_commands" / "yes" / sorted(
         p.name for p in (data / "speech_commands" / "yes").glob("*.wav"))[0], OUT / "yes.wav")
     shutil.copy(data / "fsdd" / "recordings" / "7_theo_0.wav", OUT / "digit_7.wav")

@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio", "diarization",
+ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio",
+         "asr_long_wer_librispeech", "asr_long_wer_read_speech", "asr_long_wer_test_clips",
+         "asr_long_wer_test_clips_gap05", "diarization",
          "classify_results", "kws_encoder", "kws_recipes", "fsdd_speakers", "service_load",
          "service_bombs", "service_soak", "asr_batching", "asr_batching_heldout", "realtime",
          "sse_latency", "speech_streaming",
@@ -19,7 +21,12 @@ ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio", "di
          "tts_clone", "tts_speed", "ray_scaling"]
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 #: Tables written by a script run with options (the default is benchmarks/NAME.py).
-SOURCES = {"asr_batching_heldout": "asr_batching.py --corpus read_speech --threads 0 "
+SOURCES = {"asr_long_wer_librispeech": "asr_long_wer.py --corpus librispeech",
+           "asr_long_wer_read_speech": "asr_long_wer.py --corpus read_speech",
+           "asr_long_wer_test_clips": "asr_long_wer.py --corpus test_clips",
+           "asr_long_wer_test_clips_gap05": "asr_long_wer.py --corpus test_clips --gap 0.5 "
+                                            "--name asr_long_wer_test_clips_gap05",
+           "asr_batching_heldout": "asr_batching.py --corpus read_speech --threads 0 "
                                    "--rounds 1 --name asr_batching_heldout",
            "tts_kokoro_clone_dev": "tts_kokoro_clone.py --split dev --dev-count 8 --engines "
                                    "plain,bank,lookup,kokoro "

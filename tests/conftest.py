@@ -28,6 +28,28 @@ def shared_data() -> Path:
     return data
 
 
+@pytest.fixture(scope="session")
+def sentences(test_data: Path) -> list[tuple[np.ndarray, str]]:
+    """JFK and two read sentences, as (16 kHz audio, text), all with different words."""
+    from earful.audio.io import load_audio
+
+    return [(load_audio(test_data / f"{name}.flac"), (test_data / f"{name}.txt").read_text())
+            for name in ("jfk", "printer", "prison")]
+
+
+def end_to_end(clips: list[tuple[np.ndarray, str]], gap_seconds: float
+               ) -> tuple[np.ndarray, str]:
+    """Clips laid end to end with silence between them, and their text.
+
+    Long audio in tests is different sentences end to end, never one sentence repeated: a
+    sentence repeated within one 30 s window looks to Whisper's compression-ratio check like
+    a repetition loop, fails it, and is decoded again at random temperatures.
+    """
+    gap = np.zeros(round(gap_seconds * 16000), np.float32)
+    audio = np.concatenate([part for clip, _ in clips for part in (gap, clip)][1:])
+    return audio, " ".join(text.strip() for _, text in clips)
+
+
 def tone(freq: float, seconds: float = 1.0, sr: int = 16000, amp: float = 0.5) -> np.ndarray:
     """A pure sine tone, float32."""
     t = np.arange(int(seconds * sr)) / sr

@@ -17,6 +17,7 @@ from earful.asr.options import ModelSpec, TranscribeOptions
 from earful.asr.transcribe import transcribe
 from earful.audio.io import load_audio
 from earful.errors import InvalidOptionError
+from tests.conftest import end_to_end
 
 NORM = get_normaliser("english")
 OPTS = TranscribeOptions(language="en")
@@ -79,15 +80,15 @@ def test_concurrent_requests_share_batches_and_keep_their_own_text(
         assert wer(alone, texts[name]) <= 0.1, (name, alone, texts[name])
 
 
-def test_transcript_shape_matches_transcribe(batcher: RequestBatcher, jfk: np.ndarray,
-                                             jfk_ref: str) -> None:
-    # 3 x JFK with 3 s gaps: 39 s, more than one window. Times must be on the request's
-    # own timeline, in order and inside the audio.
-    gap = np.zeros(3 * 16000, np.float32)
-    audio = np.concatenate([jfk, gap, jfk, gap, jfk])
+def test_transcript_shape_matches_transcribe(
+        batcher: RequestBatcher, jfk: np.ndarray, sentences: list[tuple[np.ndarray, str]]) -> None:
+    # Three sentences with 3 s gaps: 38 s, more than one window. Times must be on the
+    # request's own timeline, in order and inside the audio.
+    audio, reference = end_to_end(sentences[:3], 3.0)
     result = batcher.transcribe(audio, OPTS)
-    assert wer(" ".join([jfk_ref] * 3), result.text) <= 0.05
-    assert result.duration == pytest.approx(39.0, abs=0.01)
+    assert wer(reference, result.text) <= 0.05, result.text
+    assert result.duration == pytest.approx(len(audio) / 16000, abs=0.01)
+    assert result.duration > 37
     assert len(result.segments) >= 2
     assert [s.id for s in result.segments] == list(range(len(result.segments)))
     starts = [s.start for s in result.segments]
@@ -103,7 +104,7 @@ def test_transcript_shape_matches_transcribe(batcher: RequestBatcher, jfk: np.nd
 
 
 def test_speech_after_where_whisper_stopped_is_decoded_next(
-        batcher: RequestBatcher, jfk: np.ndarray, jfk_ref: str,
+        batcher: RequestBatcher, sentences: list[tuple[np.ndarray, str]],
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Whisper may end a window's decode early: it leaves an utterance it thinks cut off for
     # the next window, or just stops. Here every decode is made to stop after its first
@@ -120,25 +121,25 @@ def test_speech_after_where_whisper_stopped_is_decoded_next(
         return segments, cut
 
     monkeypatch.setattr(decoding, "timed_segments", first_only)
-    gap = np.zeros(3 * 16000, np.float32)
-    result = batcher.transcribe(np.concatenate([jfk, gap, jfk]), OPTS)
+    audio, reference = end_to_end(sentences[:3], 3.0)
+    result = batcher.transcribe(audio, OPTS)
     assert len(stops) >= 2  # the first window stopped early, and so did a follow-up
-    assert wer(" ".join([jfk_ref] * 2), result.text) <= 0.05, result.text
+    assert wer(reference, result.text) <= 0.05, result.text
     starts = [s.start for s in result.segments]
     assert len(starts) >= 3 and starts == sorted(starts)
     assert all(0 <= s.start < s.end <= result.duration for s in result.segments)
-    assert batcher.stats.windows >= 3  # one window of 25 s, and at least two follow-ups
+    assert batcher.stats.windows >= 3  # a window and at least two follow-ups
 
 
 def test_a_batch_that_fails_after_a_follow_up_still_finishes_the_others(
-        batcher: RequestBatcher, jfk: np.ndarray, jfk_ref: str,
+        batcher: RequestBatcher, sentences: list[tuple[np.ndarray, str]],
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The first window of a batch is left unfinished (its follow-up is made), then the
     # second one breaks the decoder: the batch is retried window by window, and the first
     # request must still get all its words, not wait for a follow-up that was never queued.
     real_take, real_follow = decoding._take, decoding._follow_up
-    gap = np.zeros(3 * 16000, np.float32)
-    innocent, poisoned = np.concatenate([jfk, gap, jfk]), np.concatenate([jfk, gap, jfk])
+    innocent, reference = end_to_end(sentences[:2], 3.0)
+    poisoned = innocent.copy()
 
     def take(window: Any, tokens: list[int], *scores: float) -> float:
         stop = real_take(window, tokens, *scores)
@@ -158,7 +159,7 @@ def test_a_batch_that_fails_after_a_follow_up_still_finishes_the_others(
     with pytest.raises(RuntimeError, match="decoder exploded"):
         bad.result(timeout=300)
     result = good.result(timeout=300)
-    assert wer(" ".join([jfk_ref] * 2), result.text) <= 0.05, result.text
+    assert wer(reference, result.text) <= 0.05, result.text
     assert batcher.stats.largest_batch == 2  # both were in the batch that failed
 
 
@@ -211,12 +212,21 @@ def test_a_bad_request_fails_alone(batcher: RequestBatcher, jfk: np.ndarray, jfk
     assert batcher.stats.shared_windows >= 1  # the shared path was tried and failed
 
 
-def test_options_it_cannot_batch_go_through_transcribe(batcher: RequestBatcher,
-                                                       jfk: np.ndarray) -> None:
+def test_options_it_cannot_batch_go_through_transcribe(
+        batcher: RequestBatcher, jfk: np.ndarray,
+        sentences: list[tuple[np.ndarray, str]]) -> None:
     result = batcher.transcribe(jfk, OPTS.with_(word_timestamps=True))
     assert batcher.stats.direct_requests == 1 and batcher.stats.batched_requests == 0
     words = [w for s in result.segments for w in (s.words or [])]
     assert len(words) >= 20
+    # A window prompted with the text before it waits for that text: decoded in order.
+    conditioned = OPTS.with_(condition_on_previous_text=True)
+    long, _ = end_to_end(sentences, 3.0)
+    result = batcher.transcribe(long, conditioned)
+    assert batcher.stats.direct_requests == 2 and batcher.stats.batched_requests == 0
+    assert result.text == transcribe(long, conditioned).text
+    batcher.transcribe(jfk, conditioned)  # one window: nothing before it to wait for
+    assert batcher.stats.direct_requests == 2 and batcher.stats.batched_requests == 1
 
 
 def test_a_clip_that_comes_alone_is_decoded_as_one_at_a_time(jfk: np.ndarray) -> None:

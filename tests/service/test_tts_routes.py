@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -169,9 +170,14 @@ def test_a_known_kokoro_style_is_not_counted_as_enrolment_work(tts: TestClient,
     # Admission sizes a Kokoro clone by the enrolment it may need: a reference it has
     # already enrolled (cached) or a saved voice with a stored style needs none, and must
     # not look like a minute of work that turns other requests away.
+    import asyncio
+
     from earful.audio.io import encode_audio, load_audio
-    from earful.service.routes_tts import _setup_seconds
+    from earful.service.routes_tts import _setup_seconds as setup
     from earful.tts.reference import check_reference
+
+    def _setup_seconds(*args: Any, **kwargs: Any) -> float:
+        return asyncio.run(setup(*args, **kwargs))
 
     if not tts.get("/voices").json()["kokoro"]:
         pytest.skip("Kokoro is not installed")

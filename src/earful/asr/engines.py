@@ -72,6 +72,7 @@ def _decode_kwargs(opts: TranscribeOptions) -> dict[str, Any]:
         "beam_size": opts.beam_size,
         "word_timestamps": opts.word_timestamps,
         "initial_prompt": opts.initial_prompt,
+        "condition_on_previous_text": opts.condition_on_previous_text,
         "repetition_penalty": opts.repetition_penalty,
         "no_speech_threshold": opts.no_speech_threshold,
         "log_prob_threshold": opts.log_prob_threshold,

@@ -23,7 +23,8 @@ DEVICES = ("cpu", "cuda", "auto")
 #: engine is refused rather than silently ignored.
 UNSUPPORTED: dict[str, tuple[str, ...]] = {
     "faster-whisper": (),
-    "transformers": ("vad", "hallucination_guard", "initial_prompt", "no_speech_threshold",
+    "transformers": ("vad", "hallucination_guard", "initial_prompt",
+                     "condition_on_previous_text", "no_speech_threshold",
                      "log_prob_threshold", "min_window_seconds", "single_segment_seconds"),
 }
 
@@ -94,6 +95,11 @@ class TranscribeOptions:
     """Attach start/end times and a probability to every word."""
     initial_prompt: str | None = None
     """Text that conditions the first window (vocabulary, spelling, style)."""
+    condition_on_previous_text: bool = False
+    """Give each 30 s window the text of the one before as its prompt (faster-whisper's and
+    openai-whisper's default). Off by default: on long audio with VAD it can make Whisper copy
+    the previous window's words instead of hearing new ones (``benchmarks/asr_long_wer.py``).
+    The batched service path never conditions, so a request asking for it is decoded alone."""
     repetition_penalty: float = 1.0
     """Divide the scores of tokens already in the context by this (1 = off). Above 1 it
     breaks the loops Whisper falls into on short or unclear audio ("six, six, six")."""

@@ -66,10 +66,13 @@ def unbatchable(opts: TranscribeOptions, duration: float) -> str | None:
     """Why a request cannot be decoded in shared batches, or ``None`` if it can.
 
     Word timestamps need the cross-attention of each window and a per-request time state;
-    without VAD a clip longer than one window has no speech stretches to cut it at.
+    without VAD a clip longer than one window has no speech stretches to cut it at; a window
+    conditioned on the text before it cannot be decoded before that text is known.
     """
     if opts.word_timestamps:
         return "word timestamps"
+    if opts.condition_on_previous_text and duration > WINDOW_SECONDS:
+        return "conditioning on previous text"
     if not opts.engine_flag("vad") and duration > WINDOW_SECONDS:
         return "VAD off on audio longer than one window"
     return None

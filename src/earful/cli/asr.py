@@ -34,6 +34,8 @@ def _add_decode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-vad", dest="vad", action="store_false", default=None,
                    help="do not skip non-speech with Silero VAD")
     p.add_argument("--prompt", default=None, help="initial prompt (vocabulary, style)")
+    field_option(p, "--condition-on-previous-text", action=argparse.BooleanOptionalAction,
+                 owner=OPTIONS, help="prompt each 30 s window with the text before it")
     field_option(p, "--repetition-penalty", type=float, owner=OPTIONS,
                  help="above 1 discourages repeated tokens (loops on short clips)")
     p.add_argument("--device", default=None, help="cpu, cuda or auto")
@@ -52,7 +54,7 @@ def decode_choices(args: argparse.Namespace) -> dict[str, Any]:
     from earful.asr.languages import language_code
 
     chosen = given(args, "language", "beam_size", "batch_size", "vad", "repetition_penalty",
-                   "word_timestamps", initial_prompt="prompt")
+                   "word_timestamps", "condition_on_previous_text", initial_prompt="prompt")
     if "language" in chosen:
         chosen["language"] = language_code(chosen["language"])
     return chosen

@@ -129,19 +129,23 @@ def _saved_voice(svc: Service, voice: str) -> str | None:
         return None
 
 
-def _setup_seconds(engine: str, svc: Service | None = None, *, reference: Any = None,
-                   voice_id: str | None = None) -> float:
+async def _setup_seconds(engine: str, svc: Service | None = None, *, reference: Any = None,
+                         voice_id: str | None = None) -> float:
     """The longest a clone engine may spend on a reference before it speaks: Kokoro's
     enrolment (its search budget plus the look-up), nothing for the others, nor when the
     reference's or saved voice's Kokoro style is already known (given ``svc``). Admission
     counts it as work, so a cached reference must not count it: one clone in flight would
-    otherwise look like a minute of work and turn every other request away."""
+    otherwise look like a minute of work and turn every other request away. The check reads
+    a saved voice's file, so it runs off the event loop."""
+    from starlette.concurrency import run_in_threadpool
+
     from earful.tts.kokoro_clone import EnrolOptions
     from earful.tts.synth import kokoro_enrolled
 
     if engine != "kokoro":
         return 0.0
-    if svc is not None and kokoro_enrolled(svc.tts, reference=reference, voice_id=voice_id):
+    if svc is not None and await run_in_threadpool(
+            kokoro_enrolled, svc.tts, reference=reference, voice_id=voice_id):
         return 0.0
     return EnrolOptions().time_budget + 15.0
 
@@ -209,8 +213,8 @@ async def clone_voice(
             lambda: clone(text, svc.tts, opts, reference=ref, voice_id=voice_id or None),
             format, speech_seconds(text), {"language": language},
             score_against=reference_audio if score else None,
-            setup_seconds=_setup_seconds(opts.engine, svc, reference=ref,
-                                         voice_id=voice_id or None))
+            setup_seconds=await _setup_seconds(opts.engine, svc, reference=ref,
+                                               voice_id=voice_id or None))
 
 
 #: ``POST /voices`` answers 201 with the saved voice, or (``stream=true``) 200 with events.
@@ -237,7 +241,7 @@ async def add_voice(
     from earful.tts.synth import save_voice
 
     svc = service(request)
-    setup = _setup_seconds("kokoro")
+    setup = await _setup_seconds("kokoro")
     if stream:
         from earful.service.voice_stream import stream_enrolment
         from earful.tts.store import VoiceStore
@@ -314,7 +318,7 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
                   else "kokoro" if body.model in ("kokoro", "tts-1-hd")
                   else svc.settings.clone_engine)
         opts = CloneOptions(engine=engine, speed=body.speed, base_voice=svc.settings.tts_voice)
-        setup = _setup_seconds(engine, svc, voice_id=saved or body.voice)
+        setup = await _setup_seconds(engine, svc, voice_id=saved or body.voice)
 
         def speak(text: str) -> Speech:
             return clone(text, svc.tts, opts, voice_id=saved or body.voice)
