@@ -27,15 +27,16 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def minute_of_speech(tmp_path_factory: pytest.TempPathFactory, test_data: Path) -> Path:
-    """66 s of real speech (jfk.wav six times): long enough to still be running when a
-    test interrupts it, or to stream in several segments."""
+def minute_of_speech(tmp_path_factory: pytest.TempPathFactory,
+                     sentences: list[tuple[Any, str]]) -> Path:
+    """64 s of real speech (three different sentences, twice over, end to end): long enough
+    to still be running when a test interrupts it, or to stream in several segments."""
     import numpy as np
     import soundfile as sf
 
-    audio, rate = sf.read(test_data / "jfk.wav", dtype="float32")
-    path = tmp_path_factory.mktemp("long") / "jfk_x6.flac"
-    sf.write(path, np.tile(audio, 6), rate)
+    audio = np.concatenate([clip for clip, _ in sentences] * 2)
+    path = tmp_path_factory.mktemp("long") / "sentences_x2.flac"
+    sf.write(path, audio, 16000)
     return path
 
 
