@@ -163,6 +163,42 @@ def test_a_batch_that_fails_after_a_follow_up_still_finishes_the_others(
     assert batcher.stats.largest_batch == 2  # both were in the batch that failed
 
 
+def test_vad_of_a_request_that_comes_during_a_batch_runs_in_its_own_thread(
+        batcher: RequestBatcher, jfk: np.ndarray, jfk_ref: str,
+        sentences: list[tuple[np.ndarray, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    # On an idle batcher VAD waits for the batcher (a lone clip may go to transcribe(),
+    # which runs its own); while a batch decodes, a new request's VAD runs in the caller's
+    # thread, so it does not hold up the next batch.
+    import threading
+
+    from earful.asr import windows
+
+    where: list[str] = []
+    real_vad, real_decode = windows.find_speech, batcher_module.decode_batch
+    decoding, release = threading.Event(), threading.Event()
+
+    def vad(req: Any) -> None:
+        where.append(threading.current_thread().name)
+        real_vad(req)
+
+    def decode(model: Any, batch: list[Any]) -> Any:
+        decoding.set()
+        release.wait(timeout=60)
+        return real_decode(model, batch)
+
+    monkeypatch.setattr(windows, "find_speech", vad)
+    monkeypatch.setattr(batcher_module, "find_speech", vad)
+    monkeypatch.setattr(batcher_module, "decode_batch", decode)
+    long, reference = end_to_end(sentences, 3.0)
+    first = batcher.submit(long, OPTS)
+    assert decoding.wait(timeout=60)
+    second = batcher.submit(jfk, OPTS)
+    release.set()
+    assert where == ["earful-batcher", threading.current_thread().name]
+    assert wer(reference, first.result(timeout=300).text) <= 0.05
+    assert wer(jfk_ref, second.result(timeout=300).text) <= 0.05
+
+
 @pytest.mark.parametrize("vad", [True, False])
 def test_silence_and_noise_give_empty_text(batcher: RequestBatcher, test_data: Path,
                                            vad: bool) -> None:

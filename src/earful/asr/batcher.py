@@ -59,6 +59,7 @@ from earful.asr.windows import (
     Request,
     Window,
     assemble,
+    find_speech,
     prepare,
     unbatchable,
 )
@@ -168,6 +169,8 @@ class RequestBatcher:
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
+        #: Whether the background thread is decoding (read without the lock: a hint only).
+        self._busy = False
         self._counts = dict.fromkeys(
             ("requests", "batched_requests", "direct_requests", "alone_requests", "batches",
              "windows",
@@ -195,29 +198,45 @@ class RequestBatcher:
         """
         opts = opts or TranscribeOptions()
         future: Future[Transcript] = Future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the request batcher is closed")
-            self._count("requests")
-            try:
-                opts.check_for(self.spec)
-                samples = _mono(audio)
-            except Exception as e:  # the request's own failure, in its future
-                future.set_exception(e)
-                return future
+        self._check_open()
+        req: Request | None = None
+        reason: str | None = None
+        try:
+            opts.check_for(self.spec)
+            samples = _mono(audio)
             duration = len(samples) / SAMPLE_RATE
             reason = unbatchable(opts, duration)
             if reason is None and self.options.short_clips == "direct" \
                     and duration <= opts.single_segment_seconds:
                 reason = "short clip"
-            if reason is not None:
+            if reason is None:
+                req = Request(samples, opts, future)
+                if self._busy:
+                    # VAD here, in the caller's thread, overlaps the batch being decoded
+                    # instead of holding up the next one. On an idle batcher it is left to
+                    # the batcher: a clip that stays alone is decoded by transcribe(),
+                    # which runs its own VAD.
+                    find_speech(req)
+        except Exception as e:  # the request's own failure, in its future
+            with self._lock:
+                self._count("requests")
+            future.set_exception(e)
+            return future
+        with self._lock:
+            self._check_open()
+            self._count("requests")
+            if req is None:
                 logger.debug("request goes through transcribe(): %s", reason)
                 self._count("direct_requests")
                 self._chain(future, self._direct.submit(_transcribe, samples, opts, self.spec))
             else:
                 self._count("batched_requests")
-                self._queue.put(Request(samples, opts, future))
+                self._queue.put(req)
         return future
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the request batcher is closed")
 
     def transcribe(self, audio: np.ndarray, opts: TranscribeOptions | None = None) -> Transcript:
         """Submit and wait: the blocking form of :meth:`submit`."""
@@ -255,6 +274,7 @@ class RequestBatcher:
             arrived, stopping = self._gather(pending, stopping)
             if not arrived and not pending:
                 continue
+            self._busy = True
             try:
                 self._step(arrived, pending)
             except Exception as e:  # e.g. the model failed to load
@@ -264,6 +284,8 @@ class RequestBatcher:
                 for req in arrived:
                     _fail(req, e)
                 pending.clear()
+            finally:
+                self._busy = bool(pending)  # leftover windows: decoding goes straight on
 
     def _gather(self, pending: list[Window], stopping: bool) -> tuple[list[Request], bool]:
         """Take what has arrived. With no work, block for a first request and then wait up

@@ -137,26 +137,43 @@ class Request:
     windows: list[Window] = field(default_factory=list)
     pending: int = 0
     """Windows not yet decoded."""
+    speech: list[dict[str, int]] | None = None
+    """Its speech stretches (samples of ``padded``), once :func:`find_speech` has run."""
 
 
-def prepare(model: Any, req: Request) -> None:
-    """Run VAD on ``req``, cut it into windows, compute their features and prompts, and
-    settle its language (detected on the first window when not given, as the unbatched
-    path does). The audio was checked to be one float channel on submission."""
-    from faster_whisper.audio import pad_or_trim
-    from faster_whisper.tokenizer import Tokenizer
+def find_speech(req: Request) -> None:
+    """Pad ``req``'s audio as the unbatched path does and find its speech stretches (VAD).
+
+    Needs no Whisper model, so it runs in the submitting thread: VAD of the next requests
+    then overlaps the decoding of a batch instead of holding it up."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     opts = req.opts
     req.duration = len(req.audio) / SAMPLE_RATE
-    short = req.duration <= opts.single_segment_seconds
     audio, req.offset = pad_short(req.audio, SAMPLE_RATE, opts.min_window_seconds)
     req.padded = audio
     if opts.engine_flag("vad"):
-        stretches = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=WINDOW_SECONDS))
+        req.speech = get_speech_timestamps(
+            audio, VadOptions(max_speech_duration_s=WINDOW_SECONDS))
     else:
-        stretches = [{"start": 0, "end": len(audio)}] if len(audio) else []
-    groups = pack(stretches, round(WINDOW_SECONDS * SAMPLE_RATE))
+        req.speech = [{"start": 0, "end": len(audio)}] if len(audio) else []
+
+
+def prepare(model: Any, req: Request) -> None:
+    """Cut ``req`` into windows at its speech stretches (found first, if
+    :func:`find_speech` has not run), compute their features and prompts, and settle its
+    language (detected on the first window when not given, as the unbatched path does).
+    The audio was checked to be one float channel on submission."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+
+    if req.speech is None:
+        find_speech(req)
+    assert req.speech is not None and req.padded is not None
+    opts = req.opts
+    short = req.duration <= opts.single_segment_seconds
+    audio = req.padded
+    groups = pack(req.speech, round(WINDOW_SECONDS * SAMPLE_RATE))
     chunks = [np.concatenate([audio[st["start"]:st["end"]] for st in g]) for g in groups]
     features = [pad_or_trim(model.feature_extractor(c)[..., :-1]) for c in chunks]
     _set_language(model, req, features)
