@@ -70,15 +70,20 @@ def decode_batch(model: Any, windows: list[Window]) -> list[tuple[Window, Window
         # Windows share one max_length; a short clip's own cap is applied afterwards.
         if window.max_new_tokens is not None and len(tokens) > window.max_new_tokens:
             tokens = tokens[:window.max_new_tokens]
-        avg_logprob = result.scores[0] * len(result.sequences_ids[0]) / (
-            len(result.sequences_ids[0]) + 1)
-        stop = _take(window, tokens, float(avg_logprob), float(result.no_speech_prob))
+        stop = _take(window, tokens, mean_logprob(result), float(result.no_speech_prob))
         if _needs_fallback(window):
             stop = _decode_with_fallback(model, window)
         rest = _follow_up(model, window, stop)
         if rest is not None:
             follow.append((window, rest))
     return follow
+
+
+def mean_logprob(result: Any) -> float:
+    """A generate result's mean token log-probability, as faster-whisper computes it: the
+    score is length-normalised over the tokens plus the end-of-text token."""
+    length = len(result.sequences_ids[0])
+    return float(result.scores[0] * length / (length + 1))
 
 
 def attach(window: Window, rest: Window) -> None:

@@ -34,7 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from earful.asr.decoding import COMPRESSION_RATIO_THRESHOLD, END_SLACK_SECONDS, timed_segments
+from earful.asr.decoding import (
+    COMPRESSION_RATIO_THRESHOLD,
+    END_SLACK_SECONDS,
+    mean_logprob,
+    timed_segments,
+)
 from earful.asr.windows import WINDOW_SECONDS, Window, may_share
 from earful.audio.constants import SAMPLE_RATE
 
@@ -145,7 +150,7 @@ def decode_shared(model: Any, groups: list[Shared]) -> list[Window]:
     again: list[Window] = []
     for shared, result in zip(groups, results, strict=True):
         tokens = list(result.sequences_ids[0])
-        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        avg_logprob = mean_logprob(result)
         text_tokens = [t for t in tokens if t < tokenizer.timestamp_begin]
         ratio = get_compression_ratio(tokenizer.decode(text_tokens).strip())
         if ratio > COMPRESSION_RATIO_THRESHOLD or (
