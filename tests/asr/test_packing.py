@@ -30,9 +30,9 @@ def ts(seconds: float) -> int:
 
 def window(seconds: float) -> Window:
     req = Request(np.zeros(1, np.float32), OPTS, Future())
-    w = Window(req, np.zeros(1), [], None, 0.0, seconds, (5, 1.0, 1, True))
+    w = Window(req, np.zeros(1), [], None, (5, 1.0, 1, True),
+               stretches=[(0, round(seconds * 16000))])
     w.audio = np.zeros(round(seconds * 16000), np.float32)
-    w.stretches = [(0, len(w.audio))]
     w.pack_key = KEY
     return w
 

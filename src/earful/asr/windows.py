@@ -88,9 +88,6 @@ class Window:
     prompt: list[int]
     max_new_tokens: int | None
     """The short-clip token cap, or ``None`` for the model's maximum."""
-    start: float
-    end: float
-    """Where the window's speech starts and ends in the (padded) request audio, seconds."""
     key: CallKey
     tokens: list[int] = field(default_factory=list)
     """The text tokens decoded (no timestamp tokens)."""
@@ -103,7 +100,8 @@ class Window:
     """The window's speech, kept while it may still share a window with other requests'
     (see :mod:`earful.asr.packing`); ``None`` once it cannot."""
     stretches: list[tuple[int, int]] = field(default_factory=list)
-    """The speech stretches the window is made of, in samples of the (padded) request."""
+    """The speech stretches the window is made of, in samples of the (padded) request; its
+    :attr:`start` and :attr:`end` come from them."""
     pack_key: tuple[Any, ...] | None = None
     """Windows with equal keys may share a window; ``None``: this one may not."""
     pack_tries: int = 0
@@ -116,6 +114,16 @@ class Window:
     def timed(self) -> bool:
         """Whether it is decoded with timestamp tokens."""
         return self.key[3]
+
+    @property
+    def start(self) -> float:
+        """Where the window's speech starts in the (padded) request audio, seconds."""
+        return self.stretches[0][0] / SAMPLE_RATE
+
+    @property
+    def end(self) -> float:
+        """Where the window's speech ends in the (padded) request audio, seconds."""
+        return self.stretches[-1][1] / SAMPLE_RATE
 
 
 @dataclass(eq=False)
@@ -202,8 +210,7 @@ def make_window(model: Any, req: Request, features: np.ndarray,
     prompt = model.get_prompt(req.tokenizer, previous, without_timestamps=not timed)
     key = (req.opts.beam_size, req.opts.repetition_penalty, prompt.index(req.tokenizer.sot),
            timed)
-    return Window(req, features, prompt, cap, stretches[0][0] / SAMPLE_RATE,
-                  stretches[-1][1] / SAMPLE_RATE, key, stretches=stretches)
+    return Window(req, features, prompt, cap, key, stretches=stretches)
 
 
 def pack(stretches: list[dict[str, int]], limit: int) -> list[list[dict[str, int]]]:
