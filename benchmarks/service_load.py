@@ -3,7 +3,9 @@
 Run: .venv/bin/python benchmarks/service_load.py [seconds=60]
 A real `earful serve` process gets POST /transcribe from N clients for a fixed time each,
 first with batching across requests off (`EARFUL_ASR_BATCHING=false`: one transcription at
-a time in the inference pool), then with the default settings (batching on); clips are
+a time in the inference pool), then batched with one decoder (`EARFUL_ASR_DECODERS=1`: one
+batch at a time on every core), then with the default settings (batching on, two decoders,
+each on a model replica with half the cores); clips are
 the shared LibriSpeech test-other utterances of 5 to 15 s (EARFUL_DATA). Reported per N:
 requests, errors by status, throughput in seconds of audio per wall second, latency
 p50/p95/p99, and the server's RSS. Targets: 0 errors and 0 timeouts with defaults at 16
@@ -43,8 +45,11 @@ def clips() -> list[tuple[bytes, float]]:
 
 
 #: (label, server settings as environment) in the order run: batching across requests
-#: (the default) against the one-at-a-time pool it replaced.
-MODES = (("one at a time", {"asr_batching": "false"}), ("batched (default)", {}))
+#: (the default) against the one-at-a-time pool it replaced, and batching with one decoder,
+#: to show what the second decoder adds.
+MODES = (("one at a time", {"asr_batching": "false"}),
+         ("batched, one decoder", {"asr_decoders": "1"}),
+         ("batched (default)", {}))
 
 
 def load(url: str, pool: list[tuple[bytes, float]], clients: int,
@@ -101,15 +106,18 @@ def main() -> None:
                 raw[f"{mode}/{clients}"] = {"wall_s": wall, "codes": dict(codes),
                                             "latencies_s": lat, "audio_s": sum(r[2] for r in ok)}
                 print(rows[-1], flush=True)
-    ratios = {c: speeds[MODES[1][0], c] / speeds[MODES[0][0], c] for c in (1, 4, 16)}
-    raw["ratios"] = ratios
+    ratios = {c: speeds[MODES[-1][0], c] / speeds[MODES[0][0], c] for c in (1, 4, 16)}
+    one = {c: speeds[MODES[1][0], c] / speeds[MODES[0][0], c] for c in (1, 4, 16)}
+    raw["ratios"], raw["ratios_one_decoder"] = ratios, one
     md = (f"### Service load (`earful serve` on loopback, {seconds:g} s per row, LibriSpeech "
           "clips of 5-15 s, tiny.en; default settings, and the same with "
-          "`EARFUL_ASR_BATCHING=false`)\n\n"
+          "`EARFUL_ASR_BATCHING=false` and with `EARFUL_ASR_DECODERS=1`)\n\n"
           + table(["server", "clients", "requests", "status counts",
                    "throughput (audio s / s)", "p50", "p95", "p99", "server RSS"], rows)
           + "\n\nBatched throughput against one at a time: "
           + ", ".join(f"{c} client{'s' if c > 1 else ''} {r:.2f}x" for c, r in ratios.items())
+          + "; with one decoder: "
+          + ", ".join(f"{c} client{'s' if c > 1 else ''} {r:.2f}x" for c, r in one.items())
           + ".")
     save("service_load", md, raw)
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     asr_batch_size: int = Field(default=8, ge=1, le=64,
                                 description="With asr_batching, most transcriptions under way "
                                             "at once, and most Whisper windows in one call.")
+    asr_decoders: int = Field(
+        default=2, ge=1, le=8,
+        description="With asr_batching, batches decoded at once, each on its own thread and "
+                    "model replica with an equal share of the cores (two single-threaded "
+                    "decoders keep two cores busier than one with two threads).")
     asr_share_windows: bool = Field(
         default=True, description="With asr_batching, 5-15 s requests may share one Whisper "
                                   "window (each gets only the words timed inside its own "

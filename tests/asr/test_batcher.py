@@ -48,7 +48,7 @@ def batcher() -> Iterator[RequestBatcher]:
 
 def test_options_are_validated() -> None:
     for bad in ({"max_batch": 0}, {"max_wait_ms": -1.0}, {"short_clips": "sometimes"},
-                {"alone": "never"}):
+                {"alone": "never"}, {"decoders": 0}, {"decoders": 9}):
         with pytest.raises(InvalidOptionError):
             BatcherOptions(**bad)
     with pytest.raises(InvalidOptionError, match="faster-whisper"):
@@ -194,9 +194,53 @@ def test_vad_of_a_request_that_comes_during_a_batch_runs_in_its_own_thread(
     assert decoding.wait(timeout=60)
     second = batcher.submit(jfk, OPTS)
     release.set()
-    assert where == ["earful-batcher", threading.current_thread().name]
+    assert where[0].startswith("earful-batcher-")
+    assert where[1:] == [threading.current_thread().name]
     assert wer(reference, first.result(timeout=300).text) <= 0.05
     assert wer(jfk_ref, second.result(timeout=300).text) <= 0.05
+
+
+def test_two_decoders_decode_two_batches_at_once(jfk: np.ndarray, jfk_ref: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # While one decoder is held inside its batch, the other takes the next request and
+    # finishes it; each decodes on its own replica of the model.
+    import threading
+
+    real_decode = batcher_module.decode_batch
+    held, release = threading.Event(), threading.Event()
+    models: list[Any] = []
+
+    def decode(model: Any, batch: list[Any]) -> Any:
+        models.append(model)
+        if len(models) == 1:
+            held.set()
+            release.wait(timeout=120)
+        return real_decode(model, batch)
+
+    monkeypatch.setattr(batcher_module, "decode_batch", decode)
+    with RequestBatcher(ModelSpec(), alone="batched", decoders=2) as b:
+        try:
+            first = b.submit(jfk, OPTS)
+            assert held.wait(timeout=60)
+            second = b.submit(jfk, OPTS).result(timeout=120)
+            assert not first.done()
+        finally:
+            release.set()
+        assert wer(jfk_ref, first.result(timeout=120).text) <= 0.05
+    assert wer(jfk_ref, second.text) <= 0.05
+    assert b.stats.batches == 2
+    # The batches' model has a replica per decoder, each with half of the cores.
+    assert models[0] is models[1] and models[0].model.num_workers == 2
+
+
+def test_replicas_share_the_threads() -> None:
+    from earful.asr.engines import model_params
+
+    assert "num_workers" not in model_params(ModelSpec(cpu_threads=4))
+    params = model_params(ModelSpec(cpu_threads=4), replicas=2)
+    assert params["num_workers"] == 2 and params["cpu_threads"] == 2
+    assert model_params(ModelSpec(cpu_threads=1), replicas=2)["cpu_threads"] == 1
+    assert model_params(ModelSpec(), replicas=2)["cpu_threads"] >= 1
 
 
 @pytest.mark.parametrize("vad", [True, False])

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from earful.asr.decoding import attach, decode_batch
-from earful.asr.options import ModelSpec, TranscribeOptions
+from earful.asr.options import BatcherOptions, ModelSpec, TranscribeOptions
 from earful.asr.packing import (
     FILL_SECONDS,
     GAP_SECONDS,
@@ -67,48 +67,6 @@ from earful.audio.constants import SAMPLE_RATE
 from earful.errors import InvalidOptionError
 
 logger = logging.getLogger(__name__)
-
-SHORT_CLIPS = ("batched", "direct")
-ALONE = ("batched", "direct")
-
-
-@dataclass(frozen=True)
-class BatcherOptions:
-    """How a :class:`RequestBatcher` groups requests."""
-
-    max_batch: int = 8
-    """Most windows decoded in one ``generate`` call. Larger batches amortise more per-call
-    cost but make every request in them wait for the slowest window."""
-    max_wait_ms: float = 20.0
-    """How long the first request of a batch waits for others to join it. Under load the
-    queue is never empty and nobody waits; alone, a request pays at most this much."""
-    short_clips: str = "batched"
-    """Clips up to ``single_segment_seconds``: ``batched`` decodes them in shared batches
-    with the unbatched path's padding and token cap; ``direct`` sends them through
-    ``transcribe()`` one at a time."""
-    share_windows: bool = True
-    """Put the speech of several 5-15 s requests into one Whisper window (one encoder pass
-    for all of them; :mod:`earful.asr.packing`). Off: each request's speech is decoded in
-    windows of its own, batched."""
-    alone: str = "direct"
-    """A clip of at most one window (30 s) that finds the batcher idle and that nobody
-    joins within ``max_wait_ms``: ``direct`` decodes it exactly as one at a time
-    (``transcribe()``: timestamped segments, the same text as a streamed transcript of the
-    same audio), since a batch of one window saves nothing; ``batched`` decodes it on the
-    batched path all the same. Longer clips always use the batched path, where their own
-    windows fill the batch."""
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_batch <= 64:
-            raise InvalidOptionError(f"max_batch must be 1..64, got {self.max_batch}")
-        if not 0.0 <= self.max_wait_ms <= 10_000.0:
-            raise InvalidOptionError(f"max_wait_ms must be in [0, 10000], got {self.max_wait_ms}")
-        if self.short_clips not in SHORT_CLIPS:
-            raise InvalidOptionError(f"short_clips must be one of {SHORT_CLIPS}, "
-                                     f"got {self.short_clips!r}")
-        if self.alone not in ALONE:
-            raise InvalidOptionError(f"alone must be one of {ALONE}, got {self.alone!r}")
-
 
 @dataclass(frozen=True)
 class BatcherStats:
@@ -142,7 +100,7 @@ class BatcherStats:
 
 
 class RequestBatcher:
-    """Decodes windows of concurrent requests together on one background thread.
+    """Decodes windows of concurrent requests together on background threads.
 
     Args:
         spec: The faster-whisper model; held in the model manager for each batch.
@@ -151,6 +109,7 @@ class RequestBatcher:
         short_clips: See :class:`BatcherOptions`.
         share_windows: See :class:`BatcherOptions`.
         alone: See :class:`BatcherOptions`.
+        decoders: See :class:`BatcherOptions`.
         options: All of the above at once (the keywords are ignored when given).
 
     Raises:
@@ -159,18 +118,22 @@ class RequestBatcher:
 
     def __init__(self, spec: ModelSpec, *, max_batch: int = 8, max_wait_ms: float = 20.0,
                  short_clips: str = "batched", share_windows: bool = True,
-                 alone: str = "direct", options: BatcherOptions | None = None) -> None:
+                 alone: str = "direct", decoders: int = 2,
+                 options: BatcherOptions | None = None) -> None:
         if spec.engine != "faster-whisper":
             raise InvalidOptionError("request batching needs the faster-whisper engine, "
                                      f"not {spec.engine}")
         self.spec = spec
         self.options = options or BatcherOptions(max_batch, max_wait_ms, short_clips,
-                                                 share_windows, alone)
+                                                 share_windows, alone, decoders)
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        #: Held by the decoder that is taking requests from the queue: one batch forms at a
+        #: time, as with one decoder, and the next decoder free forms the next.
+        self._gathering = threading.Lock()
         self._closed = False
-        #: Whether the background thread is decoding (read without the lock: a hint only).
-        self._busy = False
+        #: Decoder threads at work (changed under the lock; read without it as a hint).
+        self._active = 0
         self._counts = dict.fromkeys(
             ("requests", "batched_requests", "direct_requests", "alone_requests", "batches",
              "windows",
@@ -179,8 +142,11 @@ class RequestBatcher:
         # Requests the batched path cannot honour run here, so a long one does not stall
         # the batches; one worker, since the decoder already uses every core.
         self._direct = ThreadPoolExecutor(max_workers=1, thread_name_prefix="earful-direct")
-        self._thread = threading.Thread(target=self._run, name="earful-batcher", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"earful-batcher-{i}", daemon=True)
+            for i in range(self.options.decoders)]
+        for thread in self._threads:
+            thread.start()
 
     # -- public API ---------------------------------------------------------------------
 
@@ -211,7 +177,7 @@ class RequestBatcher:
                 reason = "short clip"
             if reason is None:
                 req = Request(samples, opts, future)
-                if self._busy:
+                if self._active:
                     # VAD here, in the caller's thread, overlaps the batch being decoded
                     # instead of holding up the next one. On an idle batcher it is left to
                     # the batcher: a clip that stays alone is decoded by transcribe(),
@@ -249,13 +215,14 @@ class RequestBatcher:
             return BatcherStats(**self._counts)
 
     def close(self) -> None:
-        """Finish all queued work, then stop the background thread. Idempotent."""
+        """Finish all queued work, then stop the background threads. Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._queue.put(None)  # after every request already queued
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
         self._direct.shutdown(wait=True)
 
     def __enter__(self) -> RequestBatcher:
@@ -268,13 +235,16 @@ class RequestBatcher:
     # -- the background thread ---------------------------------------------------------
 
     def _run(self) -> None:
+        # One decoder. The windows a request is cut into (and their follow-ups) stay with
+        # the decoder that took the request, so no request is shared between threads.
         pending: list[Window] = []
         stopping = False
         while not stopping or pending:
             arrived, stopping = self._gather(pending, stopping)
             if not arrived and not pending:
                 continue
-            self._busy = True
+            with self._lock:
+                self._active += 1
             try:
                 self._step(arrived, pending)
             except Exception as e:  # e.g. the model failed to load
@@ -285,12 +255,22 @@ class RequestBatcher:
                     _fail(req, e)
                 pending.clear()
             finally:
-                self._busy = bool(pending)  # leftover windows: decoding goes straight on
+                with self._lock:
+                    self._active -= 1
 
     def _gather(self, pending: list[Window], stopping: bool) -> tuple[list[Request], bool]:
         """Take what has arrived. With no work, block for a first request and then wait up
-        to ``max_wait_ms`` for others to join it; with leftover windows, wait for nobody.
-        Stop taking once a batch's worth of windows is in hand."""
+        to ``max_wait_ms`` for others to join it; with leftover windows, wait for nobody
+        (not even for another decoder that is gathering). Stop taking once a batch's worth
+        of windows is in hand."""
+        if not self._gathering.acquire(blocking=not pending and not stopping):
+            return [], stopping
+        try:
+            return self._take(pending, stopping)
+        finally:
+            self._gathering.release()
+
+    def _take(self, pending: list[Window], stopping: bool) -> tuple[list[Request], bool]:
         arrived: list[Request] = []
         idle = not pending and not stopping
         deadline: float | None = None
@@ -305,8 +285,9 @@ class RequestBatcher:
             except queue.Empty:
                 break
             if item is None:  # close(): everything queued before it is already taken
+                self._queue.put(None)  # for the other decoders
                 stopping = True
-                continue
+                break
             if idle and deadline is None:
                 deadline = time.monotonic() + self.options.max_wait_ms / 1000
             arrived.append(item)
@@ -328,12 +309,13 @@ class RequestBatcher:
         from earful.asr.engines import use_model
 
         if self.options.alone == "direct" and not pending and len(arrived) == 1 \
-                and len(arrived[0].audio) <= WINDOW_SECONDS * SAMPLE_RATE:
+                and len(arrived[0].audio) <= WINDOW_SECONDS * SAMPLE_RATE \
+                and self._active == 1:  # no other decoder at work: it may take every core
             self._decode_alone(arrived[0])
             return
 
         # Held for the whole step so the model manager cannot unload it mid-batch.
-        with use_model(self.spec) as model:
+        with use_model(self.spec, self.options.decoders) as model:
             for req in arrived:
                 try:
                     prepare(model, req)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,16 @@ logger = logging.getLogger(__name__)
 
 
 def load_faster_whisper(model: str, device: str = "cpu", compute_type: str = "int8",
-                        cpu_threads: int = 0) -> Any:
-    """Load a faster-whisper model from a local folder or (with internet) the hub."""
+                        cpu_threads: int = 0, num_workers: int = 1) -> Any:
+    """Load a faster-whisper model from a local folder or (with internet) the hub;
+    ``num_workers`` replicas serve that many concurrent calls."""
     try:
         from faster_whisper import WhisperModel
     except ImportError as e:
         raise DependencyMissingError("faster-whisper", "asr", "the faster-whisper engine") from e
     try:
         return WhisperModel(model, device=device, compute_type=compute_type,
-                            cpu_threads=cpu_threads)
+                            cpu_threads=cpu_threads, num_workers=num_workers)
     except Exception as e:
         raise ModelNotAvailableError(
             f"cannot load faster-whisper model '{model}': {e}. Bundled models: tiny.en, base; "
@@ -41,12 +43,29 @@ def load_faster_whisper(model: str, device: str = "cpu", compute_type: str = "in
             "(or pass a local CTranslate2 model folder)") from e
 
 
-def model_params(spec: ModelSpec) -> dict[str, Any]:
-    """The model manager's parameters that identify the faster-whisper model of ``spec``."""
+def model_params(spec: ModelSpec, replicas: int = 1) -> dict[str, Any]:
+    """The model manager's parameters that identify the faster-whisper model of ``spec``.
+
+    With ``replicas`` > 1 the model serves that many calls at once, each replica with an
+    equal share of ``spec.cpu_threads`` (default: every core), at least one thread: the
+    request batcher's decoders (:class:`~earful.asr.batcher.BatcherOptions`).
+    """
     from earful.asr.bundled import resolve_model
 
-    return {"model": resolve_model(spec.name, spec.cache_root), "device": spec.device,
-            "compute_type": spec.compute_type, "cpu_threads": spec.cpu_threads}
+    params = {"model": resolve_model(spec.name, spec.cache_root), "device": spec.device,
+              "compute_type": spec.compute_type, "cpu_threads": spec.cpu_threads}
+    if replicas > 1:
+        params["num_workers"] = replicas
+        params["cpu_threads"] = max(1, (spec.cpu_threads or _cores()) // replicas)
+    return params
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def model_label(spec: ModelSpec) -> str:
@@ -54,15 +73,23 @@ def model_label(spec: ModelSpec) -> str:
     return Path(spec.name.rstrip("/")).name or spec.name
 
 
-def get_model(spec: ModelSpec, *, pin: bool = False) -> Any:
-    """The cached faster-whisper model of ``spec`` (loaded if needed; not held)."""
-    return manager.get("asr.faster-whisper", label=model_label(spec), pin=pin,
-                       **model_params(spec))
+def get_model(spec: ModelSpec, *, pin: bool = False, replicas: int = 1) -> Any:
+    """The cached faster-whisper model of ``spec`` (loaded if needed; not held); see
+    :func:`model_params` for ``replicas``."""
+    return manager.get("asr.faster-whisper", label=_label(spec, replicas), pin=pin,
+                       **model_params(spec, replicas))
 
 
-def use_model(spec: ModelSpec) -> contextlib.AbstractContextManager[Any]:
-    """Hold the faster-whisper model of ``spec`` for a ``with`` block."""
-    return manager.use("asr.faster-whisper", label=model_label(spec), **model_params(spec))
+def use_model(spec: ModelSpec, replicas: int = 1) -> contextlib.AbstractContextManager[Any]:
+    """Hold the faster-whisper model of ``spec`` for a ``with`` block; see
+    :func:`model_params` for ``replicas``."""
+    return manager.use("asr.faster-whisper", label=_label(spec, replicas),
+                       **model_params(spec, replicas))
+
+
+def _label(spec: ModelSpec, replicas: int) -> str:
+    # A model with replicas is a second entry in the manager beside the plain one.
+    return model_label(spec) + (f"-x{replicas}" if replicas > 1 else "")
 
 
 def _decode_kwargs(opts: TranscribeOptions) -> dict[str, Any]:

@@ -174,3 +174,54 @@ class TranscribeOptions:
     def with_(self, **changes: Any) -> TranscribeOptions:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
+
+
+SHORT_CLIPS = ("batched", "direct")
+ALONE = ("batched", "direct")
+
+
+@dataclass(frozen=True)
+class BatcherOptions:
+    """How a :class:`~earful.asr.batcher.RequestBatcher` groups requests."""
+
+    max_batch: int = 8
+    """Most windows decoded in one ``generate`` call. Larger batches amortise more per-call
+    cost but make every request in them wait for the slowest window."""
+    max_wait_ms: float = 20.0
+    """How long the first request of a batch waits for others to join it. Under load the
+    queue is never empty and nobody waits; alone, a request pays at most this much."""
+    short_clips: str = "batched"
+    """Clips up to ``single_segment_seconds``: ``batched`` decodes them in shared batches
+    with the unbatched path's padding and token cap; ``direct`` sends them through
+    ``transcribe()`` one at a time."""
+    share_windows: bool = True
+    """Put the speech of several 5-15 s requests into one Whisper window (one encoder pass
+    for all of them; :mod:`earful.asr.packing`). Off: each request's speech is decoded in
+    windows of its own, batched."""
+    alone: str = "direct"
+    """A clip of at most one window (30 s) that finds the batcher idle and that nobody
+    joins within ``max_wait_ms``: ``direct`` decodes it exactly as one at a time
+    (``transcribe()``: timestamped segments, the same text as a streamed transcript of the
+    same audio), since a batch of one window saves nothing; ``batched`` decodes it on the
+    batched path all the same. Longer clips always use the batched path, where their own
+    windows fill the batch."""
+    decoders: int = 2
+    """Batches decoded at once, each on its own thread and its own replica of the model,
+    with an equal share of ``ModelSpec.cpu_threads`` (default: every core). On a CPU two
+    single-threaded CTranslate2 calls keep two cores busier than one call with two
+    threads, and one batch's Python work (features, packing, splitting transcripts) runs
+    while the other decodes (``benchmarks/service_load.py``). A request alone is decoded on
+    the plain model, with every core."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_batch <= 64:
+            raise InvalidOptionError(f"max_batch must be 1..64, got {self.max_batch}")
+        if not 0.0 <= self.max_wait_ms <= 10_000.0:
+            raise InvalidOptionError(f"max_wait_ms must be in [0, 10000], got {self.max_wait_ms}")
+        if self.short_clips not in SHORT_CLIPS:
+            raise InvalidOptionError(f"short_clips must be one of {SHORT_CLIPS}, "
+                                     f"got {self.short_clips!r}")
+        if self.alone not in ALONE:
+            raise InvalidOptionError(f"alone must be one of {ALONE}, got {self.alone!r}")
+        if not 1 <= self.decoders <= 8:
+            raise InvalidOptionError(f"decoders must be 1..8, got {self.decoders}")

@@ -62,7 +62,9 @@ class Service:
 
     def _asr_pool(self) -> InferencePool:
         s = self.settings
-        return InferencePool(s.asr_batch_size, s.queue_size) if s.asr_batching else self.pool
+        # Each decoder of the batcher holds up to a batch.
+        width = s.asr_batch_size * s.asr_decoders
+        return InferencePool(width, s.queue_size) if s.asr_batching else self.pool
 
     def _pools(self, measure: Callable[[InferencePool], int]) -> int:
         return measure(self.pool) + (measure(self.asr_pool) if self.asr_pool is not self.pool
@@ -84,6 +86,7 @@ class Service:
             if spec not in self._batchers:
                 self._batchers[spec] = RequestBatcher(
                     spec, max_batch=self.settings.asr_batch_size,
+                    decoders=self.settings.asr_decoders,
                     share_windows=self.settings.asr_share_windows)
             return self._batchers[spec]
 
@@ -179,7 +182,7 @@ class Service:
         return result, time.perf_counter() - start
 
     def stream_job(self, produce: Callable[[threading.Event], Iterator[T]], *,
-                   timeout: float, work: float) -> AsyncIterator[T]:
+                   timeout: float, work: float, setup: float = 0.0) -> AsyncIterator[T]:
         """Admit a job that produces items now (raising at once if it is refused) and
         return the items as the pool's thread makes them. Closing the iterator early (a
         client gone) sets the event ``produce`` gets, and it stops at its next item."""
@@ -189,10 +192,10 @@ class Service:
                     return
                 emit(item)
 
-        return self.stream_reports(run, timeout=timeout, work=work)
+        return self.stream_reports(run, timeout=timeout, work=work, setup=setup)
 
     def stream_reports(self, run: Callable[[Callable[[T], None], threading.Event], None], *,
-                       timeout: float, work: float) -> AsyncIterator[T]:
+                       timeout: float, work: float, setup: float = 0.0) -> AsyncIterator[T]:
         """:meth:`stream_job` for a job that reports items through a callback rather than
         yielding them (one whose library call takes a progress callback).
 
@@ -214,7 +217,7 @@ class Service:
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
-        waiter = self.pool.start(job, timeout=timeout, work=work)
+        waiter = self.pool.start(job, timeout=timeout, work=work, setup=setup)
 
         async def items() -> AsyncIterator[T]:
             task = asyncio.ensure_future(waiter)
@@ -297,7 +300,11 @@ class Service:
         from earful.asr.engines import get_model
         from earful.classify.inference import get_classifier
 
-        get_model(self.asr_spec(), pin=True)
+        spec = self.asr_spec()
+        get_model(spec, pin=True)
+        if self.settings.asr_batching and spec.engine == "faster-whisper":
+            # The batcher's decoders use a model with a replica each.
+            get_model(spec, pin=True, replicas=self.settings.asr_decoders)
         try:
             get_classifier(self.settings.classify_model, pin=True)
         except Exception as e:

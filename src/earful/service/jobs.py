@@ -1,12 +1,14 @@
 """Inference off the event loop: a bounded pool that admits work it can finish in time.
 
 Admission is by work, not by count. Every job states its size in seconds of audio (what
-it transcribes, classifies or speaks); the pool measures how many such seconds a worker
-gets through per second of wall time and admits a job while the estimated wait (the
-admitted work ahead of it over that speed) plus its own processing fits the job's time
-budget. Otherwise the client gets 503 with a ``Retry-After`` computed from the estimate,
-at once, rather than a slot in a queue it would time out in. A count cap (``queue_size``)
-stays as a hard bound on waiting jobs; each holds only its staged upload on disk.
+it transcribes, classifies or speaks), and apart from it any time it may spend before that
+work starts (a voice enrolment); the pool measures how many seconds of audio a worker gets
+through per second of wall time and admits a job while the estimated wait (the admitted
+work ahead of it over that speed, and the set-up time ahead of it) plus its own time fits
+the job's time budget. Otherwise the client gets 503 with a ``Retry-After`` computed from
+the estimate, at once, rather than a slot in a queue it would time out in. A count cap
+(``queue_size``) stays as a hard bound on waiting jobs; each holds only its staged upload
+on disk.
 """
 
 from __future__ import annotations
@@ -68,21 +70,25 @@ class InferencePool:
         return self._outstanding / (self.speed * self.workers) if self._inflight >= \
             self.workers else 0.0
 
-    def _admit(self, work: float, timeout: float) -> None:
+    def _admit(self, work: float, setup: float, timeout: float) -> float:
+        """Admit a job or raise; returns what it adds to the outstanding work."""
         with self._lock:
             if self.closed:
                 raise QueueFullError("the server is shutting down; retry on another instance "
                                      "or shortly", retry_after=5)
             wait = self.estimated_wait()
-            needed = wait + work / self.speed
+            needed = wait + work / self.speed + setup
             if self._inflight >= self.capacity or needed > timeout:
                 retry = max(1, math.ceil(wait if needed > timeout else 1))
                 raise QueueFullError(
                     f"server busy: {self._inflight} requests in progress, about {wait:.0f} s "
                     f"of work ahead; this request would need {needed:.0f} s of its "
                     f"{timeout:.0f} s budget. Retry shortly", retry_after=retry)
+            # Set-up time is wall time: held as the audio it could have processed instead.
+            cost = work + setup * self.speed
             self._inflight += 1
-            self._outstanding += work
+            self._outstanding += cost
+            return cost
 
     def _finish(self, work: float) -> None:
         with self._lock:
@@ -95,12 +101,12 @@ class InferencePool:
                 self.speed += SPEED_SMOOTHING * (work / seconds - self.speed)
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float,
-                  work: float = 0.0) -> T:
+                  work: float = 0.0, setup: float = 0.0) -> T:
         """Run ``fn(*args)`` in the pool and wait for it (see :meth:`start`)."""
-        return await self.start(fn, *args, timeout=timeout, work=work)
+        return await self.start(fn, *args, timeout=timeout, work=work, setup=setup)
 
     def start(self, fn: Callable[..., T], *args: Any, timeout: float,
-              work: float = 0.0) -> Awaitable[T]:
+              work: float = 0.0, setup: float = 0.0) -> Awaitable[T]:
         """Admit ``fn(*args)`` now (raising at once if it is refused) and return what to
         await for its result: a route can be refused before it starts a streamed response.
 
@@ -109,26 +115,29 @@ class InferencePool:
             *args: Its arguments.
             timeout: The request's time budget (waiting included).
             work: The job's size in seconds of audio (0 for quick checks).
+            setup: Seconds of wall time the job may spend before that work (a voice
+                enrolment): added to its own time as it is, not divided by the speed.
 
         Raises:
             QueueFullError: The job would not finish within ``timeout`` behind the work
                 already admitted, or the waiting queue is full, or the pool is closing.
             RequestTimeoutError: It did not finish within ``timeout``.
         """
-        self._admit(work, timeout)
+        cost = self._admit(work, setup, timeout)
 
         def timed() -> T:
             start = time.perf_counter()
             result = fn(*args)
-            self._measure(work, time.perf_counter() - start)
+            if not setup:  # the speed is of audio work; set-up time would blur it
+                self._measure(work, time.perf_counter() - start)
             return result
 
         try:
             future = self._executor.submit(timed)
         except BaseException:
-            self._finish(work)
+            self._finish(cost)
             raise
-        future.add_done_callback(lambda _: self._finish(work))
+        future.add_done_callback(lambda _: self._finish(cost))
         return self._wait(future, timeout)
 
     @staticmethod

@@ -102,7 +102,7 @@ async def _respond(svc: Service, request: Request, work: Any, fmt: str, seconds_
 
     speech, audio, out_id, similarity = await svc.pool.run(
         job, timeout=svc.timeout_for(seconds_hint) + setup_seconds,
-        work=seconds_hint + setup_seconds)
+        work=seconds_hint, setup=setup_seconds)
     headers = {"X-Output-ID": out_id, "X-Audio-Duration": f"{speech.duration:.3f}",
                "X-Engine": speech.engine, "X-Voice": speech.voice}
     if similarity is not None:
@@ -134,9 +134,9 @@ async def _setup_seconds(engine: str, svc: Service | None = None, *, reference: 
     """The longest a clone engine may spend on a reference before it speaks: Kokoro's
     enrolment (its search budget plus the look-up), nothing for the others, nor when the
     reference's or saved voice's Kokoro style is already known (given ``svc``). Admission
-    counts it as work, so a cached reference must not count it: one clone in flight would
-    otherwise look like a minute of work and turn every other request away. The check reads
-    a saved voice's file, so it runs off the event loop."""
+    counts it as time ahead in the queue, so a cached reference must not count it: one
+    clone in flight would otherwise look like a minute of work and turn every other request
+    away. The check reads a saved voice's file, so it runs off the event loop."""
     from starlette.concurrency import run_in_threadpool
 
     from earful.tts.kokoro_clone import EnrolOptions
@@ -253,7 +253,7 @@ async def add_voice(
             ref = await svc.pool.run(lambda: load_reference(path, name=label),
                                      timeout=svc.settings.timeout_base_seconds)
         return stream_enrolment(request, clean_name, ref,
-                                timeout=svc.settings.timeout_base_seconds + setup, work=setup)
+                                timeout=svc.settings.timeout_base_seconds + setup, setup=setup)
     with request_dir(svc.settings.temp_dir) as folder:
         path = await stage_upload(reference, folder, svc.max_upload_bytes)
 
@@ -262,7 +262,7 @@ async def add_voice(
             return save_voice(name, load_reference(path, name=label), svc.tts)
 
         result: dict[str, Any] = await svc.pool.run(
-            work, timeout=svc.settings.timeout_base_seconds + setup, work=setup)
+            work, timeout=svc.settings.timeout_base_seconds + setup, setup=setup)
         return result
 
 
@@ -324,7 +324,7 @@ async def openai_speech(request: Request, body: SpeechIn) -> Response:
             return clone(text, svc.tts, opts, voice_id=saved or body.voice)
     if body.stream_format is not None:
         return await stream_speech(request, speak, body.input, fmt,
-                                   sse=body.stream_format == "sse")
+                                   sse=body.stream_format == "sse", setup=setup)
     return await _respond(svc, request, lambda: speak(body.input), fmt,
                           speech_seconds(body.input), setup_seconds=setup)
 

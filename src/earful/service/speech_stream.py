@@ -80,9 +80,10 @@ def mp3_frames(samples: np.ndarray, rate: int = RATE) -> bytes:
 
 
 async def stream_speech(request: Request, speak: Callable[[str], Speech], text: str,
-                        fmt: str, sse: bool) -> StreamingResponse:
+                        fmt: str, sse: bool, setup: float = 0.0) -> StreamingResponse:
     """Admit the synthesis (503 at once if refused) and stream it piece by piece (the text
-    is checked, and cut, before anything runs)."""
+    is checked, and cut, before anything runs). ``setup`` is the time a clone engine may
+    spend on its reference before it speaks, added to the time budget."""
     from earful.service.deps import service
 
     svc = service(request)
@@ -98,7 +99,8 @@ async def stream_speech(request: Request, speak: Callable[[str], Speech], text: 
         for i, speech in enumerate(spoken):
             yield encode_piece(speech, fmt, first=i == 0)
 
-    chunks = svc.stream_job(produce, timeout=svc.timeout_for(seconds), work=seconds)
+    chunks = svc.stream_job(produce, timeout=svc.timeout_for(seconds) + setup, work=seconds,
+                            setup=setup)
     # The first piece is a few words: waiting for it before the response starts costs the
     # client nothing (no audio could come sooner), and whatever fails before any audio (an
     # unknown voice or saved voice, a bad mix, a model that does not load) is then a plain

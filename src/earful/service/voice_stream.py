@@ -45,7 +45,7 @@ class _ClientGoneError(Exception):
 
 
 def stream_enrolment(request: Request, name: str, reference: Reference, *,
-                     timeout: float, work: float) -> StreamingResponse:
+                     timeout: float, setup: float) -> StreamingResponse:
     """Admit the saving of a voice (503 at once if refused) and stream its progress.
 
     Args:
@@ -53,7 +53,7 @@ def stream_enrolment(request: Request, name: str, reference: Reference, *,
         name: The voice's display name, already checked.
         reference: The decoded reference recording.
         timeout: The job's time budget, enrolment included.
-        work: The job's size for the pool's admission.
+        setup: The most wall time its enrolment may take, for the pool's admission.
 
     Returns:
         A ``text/event-stream`` response of the events described in this module.
@@ -81,7 +81,7 @@ def stream_enrolment(request: Request, name: str, reference: Reference, *,
             emit(progress_event(last[0], last[0]))
         emit({"type": CREATED, "voice": voice})
 
-    reports = svc.stream_reports(run, timeout=timeout, work=work)
+    reports = svc.stream_reports(run, timeout=timeout, work=0.0, setup=setup)
     rid = request.state.request_id
     return stream_response(enrolment_events(reports, rid), rid)
 
