@@ -1,7 +1,9 @@
 """Soak: 8 clients on loopback for a bounded time, mixing every kind of request, against a
 real `earful serve` process with default settings.
 
-Run: .venv/bin/python benchmarks/service_soak.py [seconds=600] [clients=8]
+Run: .venv/bin/python benchmarks/service_soak.py [seconds=600] [clients=8] [name=service_soak]
+(EARFUL_* settings in the environment reach the server, and the report names them; for
+example EARFUL_ASR_DECODERS=1 ... 600 8 service_soak_one_decoder.)
 Reports requests and errors by kind, p50/p95 per route, the server's RSS (with every model
 loaded; at the start, after a minute of the same traffic; half way, under load; at the
 end; the idle ones after the server's periodic heap trim), and the staged uploads and
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import os
 import random
 import sys
 import tempfile
@@ -95,6 +98,9 @@ def traffic(url: str, voice: str, clients: int, seconds: float,
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 600.0
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    name = sys.argv[3] if len(sys.argv) > 3 else "service_soak"
+    changed = sorted(f"{k}={v}" for k, v in os.environ.items()
+                     if k.startswith("EARFUL_") and k != "EARFUL_DATA")
     with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp)) as server:
         url = server.url
         with (DATA / "jfk.flac").open("rb") as fh:
@@ -134,22 +140,26 @@ def main() -> None:
     rows = [[name, len(xs), pct(xs, 0.5), pct(xs, 0.95)] for name, xs in sorted(by_route.items())]
     code_rows = [[kind, code, n] for (kind, code), n in sorted(codes.items())]
     growth = 100 * (rss["end"] / rss["start"] - 1)
+    overall = 100 * (rss["end"] / rss["loaded"] - 1)
     step = 100 * (rss["start"] / rss["loaded"] - 1)
     warm_errors = sum(1 for _, _, code, _ in warm if code >= 500 and code != 503)
-    md = (f"### Soak: {clients} clients, {wall:.0f} s, default settings\n\n"
+    settings = f"{', '.join(changed)}, default otherwise" if changed else "default settings"
+    md = (f"### Soak: {clients} clients, {wall:.0f} s, {settings}\n\n"
           f"{len(results)} requests; server errors (5xx but 503): {server_errors}; "
           f"staged uploads left: {len(staged)}; half-written outputs left: {len(partial)}.\n\n"
           f"Server RSS (idle ones taken after the server's heap trim): {rss['loaded']:.0f} MB "
           f"with every model loaded; {rss['start']:.0f} MB after {WARM_SECONDS:.0f} s of the "
           f"same traffic ({len(warm)} requests, {warm_errors} server errors; a step of "
           f"{step:+.1f}%); {rss.get('middle (under load)', 0):.0f} MB half way, under load; "
-          f"{rss['end']:.0f} MB at the end: **{growth:+.1f}% over the soak**.\n\n"
+          f"{rss['end']:.0f} MB at the end: **{growth:+.1f}% over the soak** "
+          f"({overall:+.1f}% from the first idle reading).\n\n"
           + table(["request", "count", "p50", "p95"], rows) + "\n\n"
           + table(["kind", "status", "count"], code_rows))
-    save("service_soak", md, {"seconds": wall, "clients": clients, "rss_mb": rss,
-                              "server_errors": server_errors, "staged_left": len(staged),
-                              "partial_outputs_left": len(partial),
-                              "codes": {f"{k} {c}": n for (k, c), n in codes.items()}})
+    save(name, md, {"settings": changed, "growth_from_loaded_percent": round(overall, 1),
+                    "seconds": wall, "clients": clients, "rss_mb": rss,
+                    "server_errors": server_errors, "staged_left": len(staged),
+                    "partial_outputs_left": len(partial),
+                    "codes": {f"{k} {c}": n for (k, c), n in codes.items()}})
 
 
 if __name__ == "__main__":

@@ -51,8 +51,18 @@ def test_setup_time_counts_as_time_not_as_audio() -> None:
         # Its wall time says nothing about audio speed, so the estimate is unchanged.
         assert pool.speed == 4.0
         await pool.run(lambda: None, timeout=10, work=4.0)
-        assert pool.speed != 4.0  # an audio job is measured
-        assert pool.estimated_wait() == 0.0 and pool.inflight == 0
+        speed = pool.speed
+        assert speed != 4.0  # an audio job is measured
+        assert pool.inflight == 0
+        # Nothing of the enrolment is left in the estimate: behind one job of 8 s of audio,
+        # the wait is that job's alone.
+        release = threading.Event()
+        try:
+            blocking = pool.start(release.wait, 30, timeout=100, work=8.0)
+            assert pool.estimated_wait() == pytest.approx(8.0 / speed)
+        finally:
+            release.set()
+        await blocking
         pool.shutdown()
 
     asyncio.run(scenario())

@@ -47,8 +47,9 @@ def model_params(spec: ModelSpec, replicas: int = 1) -> dict[str, Any]:
     """The model manager's parameters that identify the faster-whisper model of ``spec``.
 
     With ``replicas`` > 1 the model serves that many calls at once, each replica with an
-    equal share of ``spec.cpu_threads`` (default: every core), at least one thread: the
-    request batcher's decoders (:class:`~earful.asr.batcher.BatcherOptions`).
+    equal share of ``spec.cpu_threads`` (default: CTranslate2's own default of 4 threads, or
+    fewer cores where the process may use fewer), at least one thread: the request
+    batcher's decoders (:class:`~earful.asr.batcher.BatcherOptions`).
     """
     from earful.asr.bundled import resolve_model
 
@@ -56,8 +57,13 @@ def model_params(spec: ModelSpec, replicas: int = 1) -> dict[str, Any]:
               "compute_type": spec.compute_type, "cpu_threads": spec.cpu_threads}
     if replicas > 1:
         params["num_workers"] = replicas
-        params["cpu_threads"] = max(1, (spec.cpu_threads or _cores()) // replicas)
+        threads = spec.cpu_threads or min(CT2_DEFAULT_THREADS, _cores())
+        params["cpu_threads"] = max(1, threads // replicas)
     return params
+
+
+#: The threads CTranslate2 gives a model loaded with ``cpu_threads=0``.
+CT2_DEFAULT_THREADS = 4
 
 
 def _cores() -> int:

@@ -207,7 +207,8 @@ class BatcherOptions:
     windows fill the batch."""
     decoders: int = 2
     """Batches decoded at once, each on its own thread and its own replica of the model,
-    with an equal share of ``ModelSpec.cpu_threads`` (default: every core). On a CPU two
+    with an equal share of ``ModelSpec.cpu_threads`` (default: CTranslate2's 4, or the
+    cores there are if fewer). On a CPU two
     single-threaded CTranslate2 calls keep two cores busier than one call with two
     threads, and one batch's Python work (features, packing, splitting transcripts) runs
     while the other decodes (``benchmarks/service_load.py``). A request alone is decoded on

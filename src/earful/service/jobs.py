@@ -51,6 +51,7 @@ class InferencePool:
         self._lock = threading.Lock()
         self._inflight = 0
         self._outstanding = 0.0
+        self._setup = 0.0  # wall seconds of set-up admitted and not finished
         self.speed = prior_speed
         """Measured seconds of work per worker-second (an exponential average)."""
         self.closed = False
@@ -67,11 +68,12 @@ class InferencePool:
 
     def estimated_wait(self) -> float:
         """Seconds a job admitted now would wait before a worker starts it."""
-        return self._outstanding / (self.speed * self.workers) if self._inflight >= \
-            self.workers else 0.0
+        if self._inflight < self.workers:
+            return 0.0
+        # Audio at the measured speed; set-up time as it is (it does not depend on speed).
+        return (self._outstanding / self.speed + self._setup) / self.workers
 
-    def _admit(self, work: float, setup: float, timeout: float) -> float:
-        """Admit a job or raise; returns what it adds to the outstanding work."""
+    def _admit(self, work: float, setup: float, timeout: float) -> None:
         with self._lock:
             if self.closed:
                 raise QueueFullError("the server is shutting down; retry on another instance "
@@ -84,16 +86,15 @@ class InferencePool:
                     f"server busy: {self._inflight} requests in progress, about {wait:.0f} s "
                     f"of work ahead; this request would need {needed:.0f} s of its "
                     f"{timeout:.0f} s budget. Retry shortly", retry_after=retry)
-            # Set-up time is wall time: held as the audio it could have processed instead.
-            cost = work + setup * self.speed
             self._inflight += 1
-            self._outstanding += cost
-            return cost
+            self._outstanding += work
+            self._setup += setup
 
-    def _finish(self, work: float) -> None:
+    def _finish(self, work: float, setup: float) -> None:
         with self._lock:
             self._inflight -= 1
             self._outstanding = max(0.0, self._outstanding - work)
+            self._setup = max(0.0, self._setup - setup)
 
     def _measure(self, work: float, seconds: float) -> None:
         if work > 0 and seconds > 0:
@@ -123,7 +124,7 @@ class InferencePool:
                 already admitted, or the waiting queue is full, or the pool is closing.
             RequestTimeoutError: It did not finish within ``timeout``.
         """
-        cost = self._admit(work, setup, timeout)
+        self._admit(work, setup, timeout)
 
         def timed() -> T:
             start = time.perf_counter()
@@ -135,9 +136,9 @@ class InferencePool:
         try:
             future = self._executor.submit(timed)
         except BaseException:
-            self._finish(cost)
+            self._finish(work, setup)
             raise
-        future.add_done_callback(lambda _: self._finish(cost))
+        future.add_done_callback(lambda _: self._finish(work, setup))
         return self._wait(future, timeout)
 
     @staticmethod
