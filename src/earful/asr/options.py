@@ -212,7 +212,7 @@ class BatcherOptions:
     single-threaded CTranslate2 calls keep two cores busier than one call with two
     threads, and one batch's Python work (features, packing, splitting transcripts) runs
     while the other decodes (``benchmarks/service_load.py``). A request alone is decoded on
-    the plain model, with every core."""
+    the plain model, with all of its threads."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_batch <= 64:
