@@ -140,7 +140,7 @@ class RequestBatcher:
              "largest_batch", "most_requests_in_batch", "fallback_windows", "shared_windows",
              "shared_requests"), 0)
         # Requests the batched path cannot honour run here, so a long one does not stall
-        # the batches; one worker, since the decoder already uses every core.
+        # the batches; one worker, since the decoders already use every core.
         self._direct = ThreadPoolExecutor(max_workers=1, thread_name_prefix="earful-direct")
         self._threads = [
             threading.Thread(target=self._run, name=f"earful-batcher-{i}", daemon=True)

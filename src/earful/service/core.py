@@ -302,7 +302,8 @@ class Service:
 
         spec = self.asr_spec()
         get_model(spec, pin=True)
-        if self.settings.asr_batching and spec.engine == "faster-whisper":
+        if self.settings.asr_batching and self.settings.asr_decoders > 1 \
+                and spec.engine == "faster-whisper":
             # The batcher's decoders use a model with a replica each.
             get_model(spec, pin=True, replicas=self.settings.asr_decoders)
         try:
