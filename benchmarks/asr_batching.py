@@ -15,8 +15,11 @@ two decoders, each on a replica of the model with half the threads; so that this
 its gain is not credited to batching, (c) runs ``transcribe()`` from two clients at once on
 the same two-replica model: the stronger one-at-a-time baseline. Throughput is
 audio seconds per wall second over ``repeats`` passes of the corpus, best of ``rounds``
-interleaved rounds; WER is the corpus WER of the first pass with the English normaliser.
-The ratio that matters is measured within one run (the machine is shared, so absolute
+interleaved rounds; WER is the corpus WER of the first pass with the English normaliser,
+per round and, in the summary, its mean and range over the rounds: which requests share a
+Whisper window depends on when each arrives, so the batcher's transcripts (unlike one at a
+time) can differ a little from round to round, and one round is a sample of that. The
+speed ratio that matters is measured within one run (the machine is shared, so absolute
 figures drift between runs).
 """
 
@@ -106,7 +109,7 @@ def main() -> None:
     summary: list[str] = []
 
     def record(threads: int, how: str, texts: list[str], wall: float,
-               extra: dict[str, object]) -> float:
+               extra: dict[str, object]) -> tuple[float, float]:
         wer = score(refs, texts[:n], norm).wer
         speed = seconds / wall
         rows.append([threads or "default", how, f"{100 * wer:.2f}%", f"{speed:.2f}",
@@ -114,47 +117,51 @@ def main() -> None:
         runs.append({"cpu_threads": threads, "how": how, "wer": wer,
                      "audio_s_per_wall_s": round(speed, 3), "wall_s": round(wall, 2), **extra})
         print(rows[-1], flush=True)
-        return speed
+        return speed, wer
 
     for threads in args.threads:
         spec = ModelSpec(cpu_threads=threads)
         get_model(spec)
         transcribe(audios[0], OPTS, spec)  # load and warm up
-        best: dict[str, tuple[float, float]] = {}  # label -> (best speed, WER)
-        # Rounds interleave every setting, and each keeps its best round: the machine is
-        # shared and its load drifts, which a single pass per setting would mistake for a
-        # difference between settings.
+        best: dict[str, float] = {}  # label -> best speed
+        wers: dict[str, list[float]] = {}  # label -> WER of each round
+
+        def keep(label: str, speed: float, wer: float,
+                 best: dict[str, float] = best, wers: dict[str, list[float]] = wers) -> None:
+            best[label] = max(best.get(label, 0.0), speed)
+            wers.setdefault(label, []).append(wer)
+
+        # Rounds interleave every setting, and each keeps its best round's speed: the
+        # machine is shared and its load drifts, which a single pass per setting would
+        # mistake for a difference between settings. WER is averaged over the rounds.
         for _ in range(args.rounds):
             texts, wall = run_clients(work, 1, lambda a, s=spec: transcribe(a, OPTS, s))
-            speed = record(threads, SEQUENTIAL, texts, wall, {})
-            best[SEQUENTIAL] = max(best.get(SEQUENTIAL, (0.0, 0.0)),
-                                   (speed, score(refs, texts[:n], norm).wer))
+            keep(SEQUENTIAL, *record(threads, SEQUENTIAL, texts, wall, {}))
             replicas = get_model(spec, replicas=2)
             texts, wall = run_clients(
                 work, 2,
                 lambda a, s=spec, m=replicas: transcribe_faster_whisper(a, OPTS, s, model=m))
-            speed = record(threads, TWO_AT_A_TIME, texts, wall, {})
-            best[TWO_AT_A_TIME] = max(best.get(TWO_AT_A_TIME, (0.0, 0.0)),
-                                      (speed, score(refs, texts[:n], norm).wer))
+            keep(TWO_AT_A_TIME, *record(threads, TWO_AT_A_TIME, texts, wall, {}))
             for max_batch, clients, share in CONFIGS:
                 with RequestBatcher(spec, max_batch=max_batch, share_windows=share) as batcher:
                     texts, wall = run_clients(work, clients, batcher.transcribe)
                     stats = batcher.stats
                 label = (f"batcher: max_batch={max_batch}, {clients} clients, "
                          + ("shared windows" if share else "own windows"))
-                speed = record(threads, label, texts, wall, dict(stats.__dict__))
-                best[label] = max(best.get(label, (0.0, 0.0)),
-                                  (speed, score(refs, texts[:n], norm).wer))
-        base_speed, base_wer = best[SEQUENTIAL]
-        two_speed = best[TWO_AT_A_TIME][0]
-        for label, (speed, wer) in best.items():
+                keep(label, *record(threads, label, texts, wall, dict(stats.__dict__)))
+        base_speed, base_wer = best[SEQUENTIAL], float(np.mean(wers[SEQUENTIAL]))
+        two_speed = best[TWO_AT_A_TIME]
+        for label, speed in best.items():
             if label != SEQUENTIAL:
                 against_two = ("" if label == TWO_AT_A_TIME
                                else f", {speed / two_speed:.2f}x two at a time")
+                mean = float(np.mean(wers[label]))
                 summary.append(f"cpu_threads={threads or 'default'}, {label}: "
                                f"{speed / base_speed:.2f}x the one-at-a-time throughput"
-                               f"{against_two} (best of {args.rounds} rounds each), WER "
-                               f"{100 * (wer - base_wer):+.2f} points")
+                               f"{against_two} (best of {args.rounds} rounds each); WER "
+                               f"{100 * mean:.2f}% on average over the rounds "
+                               f"({100 * min(wers[label]):.2f}-{100 * max(wers[label]):.2f}%), "
+                               f"{100 * (mean - base_wer):+.2f} points")
 
     md = ("### Batching across requests (tiny.en int8, beam 5, VAD on, "
           f"{title}: {n} utterances x {args.repeats} passes, {args.rounds} "

@@ -1,9 +1,10 @@
 """Soak: 8 clients on loopback for a bounded time, mixing every kind of request, against a
-real `earful serve` process with default settings.
+real `earful serve` process with default settings (models preloaded at start-up, as
+`earful serve` does unless EARFUL_PRELOAD=false).
 
 Run: .venv/bin/python benchmarks/service_soak.py [seconds=600] [clients=8] [name=service_soak]
-(EARFUL_* settings in the environment reach the server, and the report names them; for
-example EARFUL_ASR_DECODERS=1 ... 600 8 service_soak_one_decoder.)
+(EARFUL_* settings and MKL_DISABLE_FAST_MM in the environment reach the server, and the
+report names them; for example MKL_DISABLE_FAST_MM=0 ... 600 8 service_soak_mkl_cache.)
 Reports requests and errors by kind, p50/p95 per route, the server's RSS (with every model
 loaded; at the start, after a minute of the same traffic; half way, under load; at the
 end; the idle ones after the server's periodic heap trim), and the staged uploads and
@@ -99,9 +100,14 @@ def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 600.0
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     name = sys.argv[3] if len(sys.argv) > 3 else "service_soak"
+    # Settings that reach the server: earful's own, and MKL's buffer cache (which the
+    # server turns off unless told otherwise; see earful.service.memory).
     changed = sorted(f"{k}={v}" for k, v in os.environ.items()
-                     if k.startswith("EARFUL_") and k != "EARFUL_DATA")
-    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp)) as server:
+                     if (k.startswith("EARFUL_") and k != "EARFUL_DATA")
+                     or k == "MKL_DISABLE_FAST_MM")
+    # The test helper turns preloading off to start fast; the soak runs the real default.
+    preload = os.environ.get("EARFUL_PRELOAD", "true")
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp), preload=preload) as server:
         url = server.url
         with (DATA / "jfk.flac").open("rb") as fh:
             voice = httpx.post(f"{url}/voices", data={"name": "jfk"},

@@ -15,7 +15,7 @@ ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio",
          "asr_long_wer_librispeech", "asr_long_wer_read_speech", "asr_long_wer_test_clips",
          "asr_long_wer_test_clips_gap05", "diarization",
          "classify_results", "kws_encoder", "kws_recipes", "fsdd_speakers", "service_load",
-         "service_bombs", "service_soak", "service_soak_one_decoder", "asr_batching",
+         "service_bombs", "service_soak", "service_soak_mkl_cache", "asr_batching",
          "asr_batching_heldout", "realtime",
          "sse_latency", "speech_streaming",
          "tts_kokoro", "tts_kokoro_clone_dev", "tts_kokoro_clone",
@@ -27,8 +27,8 @@ SOURCES = {"asr_long_wer_librispeech": "asr_long_wer.py --corpus librispeech",
            "asr_long_wer_test_clips": "asr_long_wer.py --corpus test_clips",
            "asr_long_wer_test_clips_gap05": "asr_long_wer.py --corpus test_clips --gap 0.5 "
                                             "--name asr_long_wer_test_clips_gap05",
-           "service_soak_one_decoder": "service_soak.py 600 8 service_soak_one_decoder "
-                                       "(with EARFUL_ASR_DECODERS=1)",
+           "service_soak_mkl_cache": "service_soak.py 600 8 service_soak_mkl_cache "
+                                     "(with MKL_DISABLE_FAST_MM=0)",
            "asr_batching_heldout": "asr_batching.py --corpus read_speech --threads 0 "
                                    "--rounds 1 --name asr_batching_heldout",
            "tts_kokoro_clone_dev": "tts_kokoro_clone.py --split dev --dev-count 8 --engines "

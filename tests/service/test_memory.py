@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 
 import numpy as np
@@ -32,3 +33,22 @@ def test_arena_cap_and_trim_on_glibc() -> None:
     assert memory.trim() is True
     assert rss_mb() < before - 150
     assert len(keep) == 400
+
+
+def test_blas_cache_is_off_unless_the_environment_says_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MKL_DISABLE_FAST_MM", raising=False)
+    memory.limit_blas_caches()
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "1"
+    monkeypatch.setenv("MKL_DISABLE_FAST_MM", "0")  # an operator's own choice stays
+    memory.limit_blas_caches()
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "0"
+
+
+def test_the_app_turns_the_blas_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from earful.config import Settings
+    from earful.service.app import create_app
+
+    monkeypatch.delenv("MKL_DISABLE_FAST_MM", raising=False)
+    create_app(Settings(preload=False))
+    assert os.environ["MKL_DISABLE_FAST_MM"] == "1"

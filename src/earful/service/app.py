@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service app from ``settings`` (default: the environment's)."""
     settings = settings or get_settings()
     memory.limit_arenas(settings.malloc_arenas)  # before the worker threads start
+    memory.limit_blas_caches()  # before any model runs
     svc = Service(settings)
 
     @asynccontextmanager
