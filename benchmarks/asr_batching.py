@@ -1,7 +1,7 @@
 """Batching across requests: throughput and WER, one at a time against the request batcher.
 
 Run: EARFUL_DATA=../shared/data .venv/bin/python benchmarks/asr_batching.py [--repeats 2]
-Held out: ... asr_batching.py --corpus read_speech --threads 0 --rounds 1
+Held out: ... asr_batching.py --corpus read_speech --threads 0 --rounds 2
                                 --name asr_batching_heldout
 
 On the LibriSpeech test-other subset (30 utterances, 222 s; the window-sharing constants of

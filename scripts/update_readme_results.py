@@ -30,7 +30,7 @@ SOURCES = {"asr_long_wer_librispeech": "asr_long_wer.py --corpus librispeech",
            "service_soak_mkl_cache": "service_soak.py 600 8 service_soak_mkl_cache "
                                      "(with MKL_DISABLE_FAST_MM=0)",
            "asr_batching_heldout": "asr_batching.py --corpus read_speech --threads 0 "
-                                   "--rounds 1 --name asr_batching_heldout",
+                                   "--rounds 2 --name asr_batching_heldout",
            "tts_kokoro_clone_dev": "tts_kokoro_clone.py --split dev --dev-count 8 --engines "
                                    "plain,bank,lookup,kokoro "
                                    "--name tts_kokoro_clone_dev"}
