@@ -16,7 +16,8 @@ ORDER = ["asr_accuracy", "asr_hallucination", "asr_speed", "asr_long_audio",
          "asr_long_wer_test_clips_gap05", "diarization",
          "classify_results", "kws_encoder", "kws_recipes", "fsdd_speakers", "service_load",
          "service_bombs", "service_soak", "service_soak_mkl_cache", "asr_batching",
-         "asr_batching_heldout", "realtime",
+         "asr_batching_heldout", "asr_window_sharing", "asr_window_sharing_speakers50",
+         "asr_window_sharing_heldout", "realtime",
          "sse_latency", "speech_streaming",
          "tts_kokoro", "tts_kokoro_clone_dev", "tts_kokoro_clone",
          "tts_clone", "tts_speed", "ray_scaling"]
@@ -31,6 +32,10 @@ SOURCES = {"asr_long_wer_librispeech": "asr_long_wer.py --corpus librispeech",
                                      "(with MKL_DISABLE_FAST_MM=0)",
            "asr_batching_heldout": "asr_batching.py --corpus read_speech --threads 0 "
                                    "--rounds 2 --name asr_batching_heldout",
+           "asr_window_sharing_speakers50": "asr_window_sharing.py --corpus speakers50 "
+                                            "--name asr_window_sharing_speakers50",
+           "asr_window_sharing_heldout": "asr_window_sharing.py --corpus read_speech --seeds 4 "
+                                         "--name asr_window_sharing_heldout",
            "tts_kokoro_clone_dev": "tts_kokoro_clone.py --split dev --dev-count 8 --engines "
                                    "plain,bank,lookup,kokoro "
                                    "--name tts_kokoro_clone_dev"}
