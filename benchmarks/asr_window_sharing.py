@@ -77,8 +77,6 @@ def shared_texts(model: object, spec: ModelSpec, audios: list, alone: list[str],
         handed_back += packing.decode_shared(model, groups)
     # Handed back: decoded in its own window with the batcher's own-window path.
     pending = list(handed_back)
-    for window in pending:
-        window.audio = None
     while pending:
         window = pending.pop(0)
         for done, rest in decode_batch(model, [window]):
@@ -91,6 +89,20 @@ def shared_texts(model: object, spec: ModelSpec, audios: list, alone: list[str],
         else:
             texts.append(alone[i])  # not shareable: the batcher decodes it alone
     return texts, len(shareable) - len(handed_back), len(handed_back)
+
+
+def token_rates(model: object, audios: list, alone: list[str]) -> list[float]:
+    """Text tokens per second of VAD speech of each request that may share a window, in
+    its one-at-a-time transcript: what ``packing.MIN_TOKENS_PER_SECOND`` must stay under."""
+    rates = []
+    for audio, text in zip(audios, alone, strict=True):
+        req = Request(audio, OPTS, Future())
+        prepare(model, req)
+        if len(req.windows) == 1 and packing.can_share(req.windows[0]):
+            speech = req.windows[0].audio
+            assert speech is not None
+            rates.append(len(req.tokenizer.encode(" " + text.strip())) / (len(speech) / 16000))
+    return sorted(rates)
 
 
 def main() -> None:
@@ -116,7 +128,12 @@ def main() -> None:
     rows: list[list[object]] = [["one at a time", "-", f"{100 * base:.2f}%", "-", "-", "-"]]
     raw: dict[str, object] = {"corpus": folder, "metric": metric, "one_at_a_time": base,
                               "utterances": len(audios), "settings": []}
-    summary = []
+    rates = token_rates(model, audios, alone)
+    raw["token_rates"] = rates
+    summary = [f"- decoded alone, the {len(rates)} requests that may share gave "
+               f"{rates[0]:.2f}-{rates[-1]:.2f} text tokens per second of speech (median "
+               f"{rates[len(rates) // 2]:.2f}); a shared window is decoded again when one of "
+               f"its requests gets under {check:.1f}"]
     for size in args.sizes:
         for floor in (check, 0.0):
             packing.MIN_TOKENS_PER_SECOND = floor

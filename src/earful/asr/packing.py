@@ -14,8 +14,9 @@ each segment goes to the request whose span contains it:
 * A segment that reaches into two requests' spans (Whisper ran their words together) is
   split word by word at the words' times from the cross-attention (the alignment behind
   word timestamps), each word going to the span its middle lies in. Only such windows pay
-  for the alignment. (Decoding both requests alone instead was tried: on the development
-  clips it made 16 concurrent clients slower than not sharing at all, with no better WER.)
+  for the alignment. (Decoding both requests alone instead was tried: between random
+  development clips it cost less WER, but it handed back over 40% of the requests, and 16
+  concurrent clients ran slower than with no sharing at all.)
   Text placed in the silence between requests belongs to nobody and is dropped.
 * Whisper leaves an utterance that it thinks the window cuts off for the next window (the
   decode ends on two timestamps, the second opening the segment left over). A request that
@@ -63,9 +64,9 @@ FILL_SECONDS = 29.0
 #: Shared windows a request may be left over from before it is decoded alone.
 MAX_TRIES = 2
 #: A request in a shared window must get at least this many text tokens per second of its
-#: speech, or Whisper is taken to have skipped it. Decoded alone, the slowest of 171
-#: LibriSpeech and read clips gave 2.0 tokens per second of VAD speech (medians 2.7-3.1);
-#: the skips seen in shared windows left 0.1-0.5.
+#: speech, or Whisper is taken to have skipped it: well under what speech decoded alone
+#: gives (``benchmarks/asr_window_sharing.py`` reports the range per corpus), well over
+#: what the skips seen in shared windows left (0.1-0.5).
 MIN_TOKENS_PER_SECOND = 1.0
 #: How far (seconds) into a neighbour's span a segment's timestamps may stray (they are
 #: coarse, and VAD pads speech with 0.4 s) before it counts as running two requests
