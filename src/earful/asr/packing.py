@@ -28,7 +28,9 @@ each segment goes to the request whose span contains it:
   requests are different speakers), and the timestamps of the next one's words then drift
   into the skipped span. A request left with less text than :data:`MIN_TOKENS_PER_SECOND`
   of its speech is the sign; then every request of that window is decoded alone, since the
-  words of its neighbours may have moved too.
+  words of its neighbours may have moved too. Where Whisper simply ended the decode before
+  the last requests (no segment reaches into them), nothing after can have moved: those
+  before keep their words and the rest are left for the next window.
 
 Which requests may share is decided in :func:`earful.asr.windows.prepare` (``pack_key``):
 one window of 5-15 s of speech, no initial prompt, equal beam, penalty, language, task and
@@ -108,7 +110,7 @@ def group(windows: list[Window], limit: int) -> list[Shared]:
             fills[room] += length
         elif len(groups) < limit:
             groups.append(Shared([window]))
-            fills.append(GAP_SECONDS / 2 + length)
+            fills.append(length)
     return groups
 
 
@@ -117,8 +119,12 @@ def _build(model: Any, shared: Shared) -> np.ndarray:
     from faster_whisper.audio import pad_or_trim
 
     gap = np.zeros(round(GAP_SECONDS * SAMPLE_RATE), np.float32)
-    pieces = [gap[:len(gap) // 2]]
-    position = len(pieces[0])
+    # The first request starts at 0 s, as it would alone (VAD already leaves 0.4 s of
+    # silence before its speech). Half a gap before it (tried first) put its speech near
+    # the latest first timestamp Whisper may give (1 s), and between random development
+    # clips the first request of a window lost more words than the later ones.
+    pieces: list[np.ndarray] = []
+    position = 0
     for window in shared.windows:
         assert window.audio is not None
         shared.spans.append((position / SAMPLE_RATE,
@@ -231,11 +237,20 @@ def _distribute(shared: Shared, segments: list[tuple[float, float, list[int]]],
     again: list[Window] = []
     finished = [shared.spans[i][1] <= cut + END_SLACK_SECONDS
                 for i in range(len(shared.windows))]
-    for i, (a, b) in enumerate(shared.spans):
-        count = sum(len(text) for _, _, text in pieces[i])
-        if finished[i] and count < MIN_TOKENS_PER_SECOND * (b - a):
-            logger.debug("a request of a shared window got %d tokens for %.1f s of speech; "
-                         "decoding its %d requests alone", count, b - a, len(shared.windows))
+    short = [i for i, (a, b) in enumerate(shared.spans) if finished[i] and sum(
+        len(text) for _, _, text in pieces[i]) < MIN_TOKENS_PER_SECOND * (b - a)]
+    if short:
+        stop = max((end for _, end, _ in segments), default=0.0)
+        if short == list(range(short[0], len(shared.spans))) \
+                and stop - shared.spans[short[0]][0] <= OVERLAP_SECONDS:
+            # Whisper ended the decode before the last requests: no later words can have
+            # drifted, so those before keep theirs and the rest are left over.
+            for i in short:
+                finished[i] = False
+        else:
+            logger.debug("a request of a shared window got under %.1f tokens per second of "
+                         "speech; decoding its %d requests alone", MIN_TOKENS_PER_SECOND,
+                         len(shared.windows))
             _alone(shared.windows, again)
             return again
     for i, window in enumerate(shared.windows):
