@@ -28,9 +28,10 @@ each segment goes to the request whose span contains it:
   requests are different speakers), and the timestamps of the next one's words then drift
   into the skipped span. A request left with less text than :data:`MIN_TOKENS_PER_SECOND`
   of its speech is the sign; then every request of that window is decoded alone, since the
-  words of its neighbours may have moved too. Where Whisper simply ended the decode before
-  the last requests (no segment reaches into them), nothing after can have moved: those
-  before keep their words and the rest are left for the next window.
+  words of its neighbours may have moved too. Where the requests left without words are
+  the last ones and no segment reaches into them, Whisper may only have ended the decode
+  early: the window's requests then try another shared window (no words kept, since a
+  skip looks the same when the skipped request's words went to the one before it).
 
 Which requests may share is decided in :func:`earful.asr.windows.prepare` (``pack_key``):
 one window of 5-15 s of speech, no initial prompt, equal beam, penalty, language, task and
@@ -224,7 +225,7 @@ def _distribute(shared: Shared, segments: list[tuple[float, float, list[int]]],
         position += len(word["tokens"])
         owner = _owner(shared.spans, (word["start"] + word["end"]) / 2)
         if owner is None:
-            continue  # said in the silence before the first request or after the last
+            continue  # said in the silence after the last request
         a, b = shared.spans[owner]
         start = min(max(word["start"] - a, 0.0), b - a)
         end = min(max(word["end"] - a, 0.0), b - a)
@@ -240,19 +241,24 @@ def _distribute(shared: Shared, segments: list[tuple[float, float, list[int]]],
     short = [i for i, (a, b) in enumerate(shared.spans) if finished[i] and sum(
         len(text) for _, _, text in pieces[i]) < MIN_TOKENS_PER_SECOND * (b - a)]
     if short:
+        # No request keeps this window's words: the neighbours of a skipped request may hold
+        # its words, or their own words may have drifted into its span.
         stop = max((end for _, end, _ in segments), default=0.0)
         if short == list(range(short[0], len(shared.spans))) \
                 and stop - shared.spans[short[0]][0] <= OVERLAP_SECONDS:
-            # Whisper ended the decode before the last requests: no later words can have
-            # drifted, so those before keep theirs and the rest are left over.
-            for i in short:
-                finished[i] = False
+            # Whisper ended the decode before the last requests. It may only have stopped
+            # early (a next window can do better than decoding them all alone), or the
+            # last request it transcribed may have been given a skipped one's words.
+            logger.debug("a shared window ended before its last requests; trying them again")
+            for window in shared.windows:
+                window.pack_tries += 1
+                again.append(window)
         else:
             logger.debug("a request of a shared window got under %.1f tokens per second of "
                          "speech; decoding its %d requests alone", MIN_TOKENS_PER_SECOND,
                          len(shared.windows))
             _alone(shared.windows, again)
-            return again
+        return again
     for i, window in enumerate(shared.windows):
         if not finished[i]:
             window.pack_tries += 1  # Whisper left it for the next window
