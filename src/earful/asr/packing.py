@@ -250,15 +250,13 @@ def _distribute(shared: Shared, segments: list[tuple[float, float, list[int]]],
             # early (a next window can do better than decoding them all alone), or the
             # last request it transcribed may have been given a skipped one's words.
             logger.debug("a shared window ended before its last requests; trying them again")
-            for window in shared.windows:
-                window.pack_tries += 1
-                again.append(window)
+            finished = [False] * len(shared.windows)
         else:
             logger.debug("a request of a shared window got under %.1f tokens per second of "
                          "speech; decoding its %d requests alone", MIN_TOKENS_PER_SECOND,
                          len(shared.windows))
             _alone(shared.windows, again)
-        return again
+            return again
     for i, window in enumerate(shared.windows):
         if not finished[i]:
             window.pack_tries += 1  # Whisper left it for the next window
