@@ -27,7 +27,10 @@ def _default_cache() -> Path:
 class Settings(BaseSettings):
     """earful settings. Every field can be set as ``EARFUL_<FIELD>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="EARFUL_", env_file=None, extra="ignore")
+    # An empty variable means unset: `make` exports EARFUL_DATA empty when no data lies
+    # beside the checkout, and an empty path would otherwise be read as the current folder.
+    model_config = SettingsConfigDict(env_prefix="EARFUL_", env_file=None, extra="ignore",
+                                      env_ignore_empty=True)
 
     data: Path | None = Field(
         default=None,
