@@ -75,9 +75,11 @@ def test_shipped_model_scores_what_its_card_says(name: str, shared_data: Path,
                 else data.fsdd(shared_data / "fsdd"))
     report = evaluate_checkpoint(model_dir(name) / "model.pt", examples, "test", tmp_path)
     _, meta = load_checkpoint(model_dir(name) / "model.pt")
-    # The same clips and weights give the recorded figure (up to float summation order,
-    # and CTranslate2's int8 kernels, which vary a little with threads, for the encoder).
-    assert report["accuracy"] == pytest.approx(meta["metrics"]["test_accuracy"], abs=0.005)
+    # The same clips and weights give the recorded figure, up to float summation order and
+    # CTranslate2's int8 kernels for the encoder, which vary with threads and with the CPU:
+    # kws12-whisper recorded 0.9706 and scored 0.9758 on an AMD EPYC with AVX-512 VNNI
+    # (0.9775 with CT2_FORCE_CPU_ISA set), so one point is allowed, not half a point.
+    assert report["accuracy"] == pytest.approx(meta["metrics"]["test_accuracy"], abs=0.01)
     # Floors a retrained model must keep; the project's target on unseen speakers is 92%,
     # which the log-mel CNN trained from scratch on this little data does not reach.
     assert report["accuracy"] >= {"kws12-whisper": 0.95, "kws12": 0.90, "fsdd": 0.99}[name]
